@@ -1,0 +1,66 @@
+"""Which array library holds a tensor's numbers: NumPy by default, CuPy when asked.
+
+Every primitive in :mod:`abinitio.ops` is written against NumPy's API, and stays correct
+for any array library that implements NumPy's dispatch protocols (``__array_ufunc__`` and
+``__array_function__``): ``np.exp(x)`` on a CuPy array runs CuPy's kernel and returns a
+CuPy array. Two rules keep that true, and every op follows them:
+
+* allocate from an existing array (``np.zeros_like(x, shape=...)``), never ``np.zeros(shape)``;
+* scatter-adds go through :func:`scatter_add`, the one place where the libraries differ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def get_array_module(array):
+    """Return the module (``numpy`` or ``cupy``) whose array type ``array`` is.
+
+    Example:
+        >>> get_array_module(np.ones(3)) is np
+        True
+    """
+    if type(array).__module__.startswith("cupy"):
+        import cupy
+
+        return cupy
+    return np
+
+
+def to_numpy(array) -> np.ndarray:
+    """Return ``array`` as a NumPy array (a copy from the GPU for CuPy arrays)."""
+    if type(array).__module__.startswith("cupy"):
+        return array.get()
+    return np.asarray(array)
+
+
+def device_of(array) -> str:
+    """``"cuda"`` for CuPy arrays, ``"cpu"`` for everything else."""
+    return "cuda" if type(array).__module__.startswith("cupy") else "cpu"
+
+
+def to_device(array, device: str):
+    """Move ``array`` to ``device`` (``"cpu"`` or ``"cuda"``); a no-op when it is there."""
+    device = str(device).split(":")[0]
+    if device == "cpu":
+        return to_numpy(array)
+    if device == "cuda":
+        try:
+            import cupy
+        except ImportError as error:
+            raise RuntimeError(
+                "device 'cuda' needs CuPy: pip install cupy-cuda12x (and an NVIDIA GPU)"
+            ) from error
+        return cupy.asarray(array)
+    raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+
+
+def scatter_add(target, index, values) -> None:
+    """``target[index] += values`` where repeated indices accumulate (unlike ``+=``)."""
+    if type(target).__module__.startswith("cupy"):
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+    else:
+        np.add.at(target, index, values)
