@@ -1,0 +1,176 @@
+"""The backward pass: reverse-mode automatic differentiation by the chain rule.
+
+Each recorded operation is a node holding its inputs (:class:`~abinitio.autograd.function.Context`).
+``backward(root)`` visits the nodes from the root back to the leaves in reverse topological
+order, so a node runs only after every path from the root to it has delivered its share of
+``dL/d(node)``. At each node it calls the primitive's ``backward`` (one local derivative
+times the incoming gradient: the chain rule), sums the result down to each input's shape
+(undoing broadcasting), and adds it to what that input already received. Leaves (tensors
+the user made, such as weights) end up with ``.grad``; intermediate results do not, unless
+they called ``retain_grad()``.
+
+The order comes from an iterative depth-first search, so a graph 10,000 operations deep
+does not hit Python's recursion limit. After the pass each node drops its saved arrays and
+its links (freeing memory); ``retain_graph=True`` keeps them for a second backward.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abinitio.tensor import Tensor
+
+
+def backward(root: Tensor, gradient=None, retain_graph: bool = False) -> None:
+    """Accumulate ``d(root)/d(leaf)`` (times ``gradient``) into every leaf's ``.grad``."""
+    seed = _seed_gradient(root, gradient)
+    # ids of arrays that some tensor's .grad (or the caller) holds: a gradient passed
+    # through unchanged (by add, reshape, ...) may be one of them, and is then copied
+    stored = {id(seed)}
+    if root._ctx is None:
+        _accumulate(root, _run_hooks(root, seed), stored)
+        return
+    grads = {id(root): seed}
+    leaf_grads = {}
+    for node in reversed(_topological_order(root)):
+        grad = grads.pop(id(node), None)
+        if grad is None:
+            continue
+        if node._hooks:
+            grad = _run_hooks(node, grad)
+        if node._retains_grad:
+            _accumulate(node, grad, stored)
+        ctx = node._ctx
+        if ctx.freed:
+            raise RuntimeError(
+                f"backward: trying to go through the graph a second time ({ctx.name()}), "
+                "but its saved values were freed after the first backward(). Pass "
+                "retain_graph=True to the first backward() if you need to backward twice."
+            )
+        input_grads = ctx.fn.backward(ctx, grad)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        for x, gx, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
+            if not needed or gx is None:
+                continue
+            if gx.shape != x.data.shape:
+                gx = unbroadcast(gx, x.data.shape, ctx)
+            if gx.dtype != x.data.dtype:
+                gx = gx.astype(x.data.dtype)  # float32 data gets float32 gradients
+            key = id(x)
+            if x._ctx is None:
+                entry = leaf_grads.get(key)
+                if entry is None:
+                    leaf_grads[key] = [x, gx]
+                else:
+                    entry[1] = entry[1] + gx
+            else:
+                previous = grads.get(key)
+                grads[key] = gx if previous is None else previous + gx
+        if not retain_graph:
+            ctx.saved_tensors = None
+            ctx.inputs = ()
+            ctx.freed = True
+    for leaf, grad in leaf_grads.values():
+        _accumulate(leaf, _run_hooks(leaf, grad), stored)
+
+
+def unbroadcast(grad, shape: tuple, ctx=None):
+    """Sum ``grad`` down to ``shape``: the backward of NumPy broadcasting.
+
+    Broadcasting copies an input along new leading axes and along axes of size 1, so every
+    copy received a share of the gradient: summing over those axes collects them.
+
+    Example:
+        >>> unbroadcast(np.ones((4, 2, 3)), (2, 1)).tolist()
+        [[12.0], [12.0]]
+    """
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        raise RuntimeError(_bad_gradient(grad, shape, ctx))
+    axes = list(range(extra))
+    for i, size in enumerate(shape):
+        if size == 1 and grad.shape[extra + i] != 1:
+            axes.append(extra + i)
+    summed = np.sum(grad, axis=tuple(axes), keepdims=True) if axes else grad
+    if summed.size != int(np.prod(shape)):
+        raise RuntimeError(_bad_gradient(grad, shape, ctx))
+    return summed.reshape(shape)
+
+
+def _bad_gradient(grad, shape, ctx) -> str:
+    name = ctx.name() if ctx is not None else "backward"
+    return f"{name} returned a gradient of shape {grad.shape} for an input of shape {shape}"
+
+
+def _topological_order(root: Tensor) -> list:
+    """Nodes reachable from ``root`` (itself included), each after all of its inputs.
+
+    An explicit stack replaces recursion: each entry is a node and an iterator over its
+    inputs; a node is emitted once all of its inputs have been emitted.
+    """
+    order = []
+    visited = {id(root)}
+    stack = [(root, iter(root._ctx.inputs))]
+    while stack:
+        node, inputs = stack[-1]
+        for x in inputs:
+            if isinstance(x, Tensor) and x._ctx is not None and id(x) not in visited:
+                visited.add(id(x))
+                stack.append((x, iter(x._ctx.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _seed_gradient(root: Tensor, gradient):
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no graph; make its inputs "
+            "with requires_grad=True (and not under ab.no_grad()) to differentiate it"
+        )
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for a scalar output, but this "
+                f"tensor has shape {root.shape}; pass gradient= (a tensor of that shape)"
+            )
+        return np.ones_like(root.data)
+    seed = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if seed.shape != root.data.shape:
+        raise RuntimeError(
+            f"backward: gradient has shape {seed.shape}, but the tensor has shape {root.shape}"
+        )
+    return seed.astype(root.data.dtype, copy=False)
+
+
+def _run_hooks(tensor: Tensor, grad):
+    if not tensor._hooks:
+        return grad
+    for hook in tensor._hooks:
+        result = hook(Tensor._make(grad, False, None))
+        if result is not None:
+            grad = result.data if isinstance(result, Tensor) else np.asarray(result)
+    return grad
+
+
+def _accumulate(tensor: Tensor, grad, stored: set) -> None:
+    """``tensor.grad += grad``, in place, as PyTorch does. ``.grad`` must own its array, so
+    a gradient that is a view, read-only, or already held elsewhere is copied first."""
+    if grad.dtype != tensor.data.dtype:
+        grad = grad.astype(tensor.data.dtype)
+    if tensor.grad is None:
+        exclusive = (
+            isinstance(grad, np.ndarray)
+            and grad.base is None
+            and grad.flags.writeable
+            and id(grad) not in stored
+        )
+        tensor.grad = Tensor._make(grad if exclusive else grad.copy(), False, None)
+        stored.add(id(tensor.grad.data))
+    elif isinstance(tensor.grad.data, np.ndarray) and tensor.grad.data.flags.writeable:
+        np.add(tensor.grad.data, grad, out=tensor.grad.data)
+    else:
+        tensor.grad.data = tensor.grad.data + grad

@@ -1,0 +1,106 @@
+"""``Function``: one differentiable primitive, its forward and its backward side by side.
+
+A primitive is a class with two static methods that see raw arrays, never Tensors::
+
+    class Tanh(Function):
+        @staticmethod
+        def forward(ctx, x):              # y = tanh(x)
+            y = np.tanh(x)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):             # dL/dx = dL/dy * dy/dx = g * (1 - y^2)
+            (y,) = ctx.saved_tensors
+            return g * (1 - y * y)
+
+``Tanh.apply(t)`` runs ``forward`` on ``t``'s array and wraps the result in a Tensor. If
+recording is on and an input requires a gradient, the result also keeps a :class:`Context`
+(``result._ctx``): the link to the inputs and the arrays saved for backward. Those links
+form the graph the engine walks backwards (the chain rule), calling each ``backward`` with
+``g = dL/d(output)`` and collecting one ``dL/d(input)`` per input (``None`` where an input
+needs none). Gradients must have the *output's* broadcast shape: the engine sums them down
+to each input's shape, so no primitive has to undo broadcasting itself.
+
+Inputs that are not Tensors (Python numbers, index arrays, options) are passed to
+``forward`` unchanged and never receive a gradient.
+"""
+
+from __future__ import annotations
+
+from abinitio.autograd import grad_mode
+from abinitio.tensor import Tensor
+
+
+class Context:
+    """What one recorded operation remembers for the backward pass (PyTorch's ``ctx``).
+
+    Attributes:
+        fn: the :class:`Function` subclass that made the output.
+        inputs: the forward's inputs (Tensors and constants), in order.
+        needs_input_grad: one bool per input: does it require a gradient?
+        saved_tensors: the arrays ``forward`` saved with :meth:`save_for_backward`.
+
+    ``forward`` may also store plain attributes (``ctx.dim = dim``) for ``backward``.
+    """
+
+    def __init__(self, fn, needs_input_grad) -> None:
+        self.fn = fn
+        self.needs_input_grad = needs_input_grad
+        self.inputs = ()
+        self.saved_tensors = ()
+        self.freed = False
+
+    def save_for_backward(self, *arrays) -> None:
+        """Keep ``arrays`` until backward (freed after it unless ``retain_graph=True``)."""
+        self.saved_tensors = arrays
+
+    def name(self) -> str:
+        """``"MulBackward"`` for a Mul, as PyTorch names its graph nodes."""
+        return self.fn.__name__ + "Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        """The graph nodes of this node's Tensor inputs (``None`` for leaves and constants)."""
+        return tuple(getattr(x, "_ctx", None) for x in self.inputs)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class Function:
+    """Base class of every differentiable primitive. Subclasses define the two static
+    methods ``forward(ctx, *arrays, **options)`` and ``backward(ctx, grad_output)``."""
+
+    @staticmethod
+    def forward(ctx: Context, *arrays, **options):
+        raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx: Context, grad_output):
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
+
+    @classmethod
+    def apply(cls, *inputs, **options) -> Tensor:
+        """Run the primitive on ``inputs`` and, when needed, record it in the graph."""
+        arrays = []
+        needs = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                needs.append(x.requires_grad)
+            else:
+                arrays.append(x)
+                needs.append(False)
+        record = grad_mode._state.enabled and True in needs
+        ctx = Context(cls, tuple(needs))
+        try:
+            data = cls.forward(ctx, *arrays, **options)
+        except (ValueError, IndexError) as error:
+            shapes = ", ".join(str(getattr(a, "shape", type(a).__name__)) for a in arrays)
+            message = f"{cls.__name__.lower()}: {error} (input shapes: {shapes})"
+            raise type(error)(message) from None
+        if not record:
+            return Tensor._make(data, False, None)
+        ctx.inputs = inputs
+        return Tensor._make(data, True, ctx)

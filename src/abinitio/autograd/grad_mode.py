@@ -1,0 +1,90 @@
+"""Switching gradient recording on and off: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+
+While recording is off, operations compute their result and build no graph: nothing is
+saved for a backward pass, which makes evaluation faster and lighter. The switch is one
+thread-local flag, as in PyTorch, so a worker thread's ``no_grad`` does not affect others.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+
+class _GradState(threading.local):
+    enabled = True
+
+
+_state = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations record a graph for backward."""
+    return _state.enabled
+
+
+class _GradModeContext:
+    """Base of the context managers below; each also works as a decorator."""
+
+    mode = True
+
+    def __enter__(self):
+        self._previous = _state.enabled
+        _state.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc_info):
+        _state.enabled = self._previous
+        return False
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Context manager and decorator that turns graph recording off.
+
+    Example:
+        >>> import abinitio as ab
+        >>> w = ab.ones(2, requires_grad=True)
+        >>> with ab.no_grad():
+        ...     y = w * 2
+        >>> y.requires_grad
+        False
+    """
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Context manager and decorator that turns graph recording back on inside ``no_grad``."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """``set_grad_enabled(False)`` switches recording off at once; as a context manager it
+    restores the previous mode on exit (PyTorch's semantics)."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._previous = _state.enabled
+        _state.enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, function):
+        _state.enabled = self._previous  # used as a decorator: do not switch now
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(self.mode):
+                return function(*args, **kwargs)
+
+        return wrapper

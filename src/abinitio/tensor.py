@@ -1,0 +1,661 @@
+"""``Tensor``: an n-dimensional array that remembers how it was computed.
+
+A Tensor wraps an array (``.data``, NumPy's ``ndarray`` by default). When it is the result
+of an operation on tensors that require gradients, it also keeps ``._ctx``: the operation
+and its inputs. Those links form the computational graph, and ``.backward()`` walks it in
+reverse to fill every leaf's ``.grad`` with the derivative of the output.
+
+Differences from PyTorch, on purpose:
+
+* ``.data`` is the underlying array itself (an ``ndarray``), as in micrograd and DeZero, so
+  ``p.data -= lr * p.grad.data`` is plain NumPy.
+* Float input (Python floats, NumPy float64 arrays) becomes float32 unless ``dtype=`` asks
+  for float64, so that NumPy's float64 arrays do not silently make a model slower.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abinitio import backend, dtypes
+from abinitio.autograd import grad_mode
+
+
+def as_array(data, dtype=None, copy: bool = False):
+    """The array a new Tensor holds: float64 input becomes the default float dtype (float32)
+    unless ``dtype`` says otherwise; other dtypes are kept."""
+    dtype = dtypes.as_dtype(dtype)
+    if isinstance(data, Tensor):
+        data = data.data
+    if type(data).__module__.startswith("cupy"):
+        return data.astype(dtype or data.dtype, copy=copy)
+    array = np.array(data, copy=True) if copy else np.asarray(data)
+    if array.dtype == object:
+        raise TypeError(f"cannot make a tensor from {type(data).__name__}: not numeric data")
+    if dtype is None and array.dtype == np.float64:
+        dtype = dtypes.get_default_dtype()
+    if dtype is not None and array.dtype != dtype:
+        array = array.astype(dtype)
+    return array
+
+
+class Tensor:
+    """An array with an optional gradient and a link to the operation that made it.
+
+    Args:
+        data: anything ``numpy.asarray`` accepts (nested lists, arrays, numbers).
+        requires_grad: record operations on this tensor so that ``backward`` reaches it.
+        dtype: e.g. ``ab.float64``; default: float32 for float data, otherwise kept.
+
+    Example:
+        >>> import abinitio as ab
+        >>> x = ab.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> y.backward()
+        >>> x.grad
+        tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "_hooks", "__weakref__")
+    __array_ufunc__ = None  # so that ndarray + Tensor calls Tensor.__radd__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None) -> None:
+        self.data = as_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self._retains_grad = False
+        self._hooks = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, requires_grad: bool, ctx) -> Tensor:
+        """Wrap an array without copying or checking (the fast path every op takes)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t._requires_grad = requires_grad
+        t._ctx = ctx
+        t._retains_grad = False
+        t._hooks = None
+        return t
+
+    # ---- autograd ---------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Switch gradient tracking on or off for this leaf tensor; returns ``self``."""
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {self.dtype}: "
+                "a derivative needs values that can change by small amounts; use .float() first"
+            )
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError(
+                "requires_grad_(False) on a non-leaf tensor: use .detach() to cut it from the graph"
+            )
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded operation (inputs, weights)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The graph node that made this tensor (``None`` for leaves)."""
+        return self._ctx
+
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Compute d(self)/d(leaf) for every leaf in the graph and add it to ``leaf.grad``.
+
+        ``gradient`` is required unless ``self`` has one element; it is dL/d(self) when
+        ``self`` is an intermediate result of a larger loss L.
+        """
+        _engine.backward(self, gradient, retain_graph)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if self._ctx is not None:
+            self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory with ``self``)."""
+        return Tensor._make(self.data, False, None)
+
+    def detach_(self) -> Tensor:
+        self._ctx = None
+        self._requires_grad = False
+        return self
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory; gradients flow back through it."""
+        return _ops.conversion.Clone.apply(self)
+
+    # ---- array facts ------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    def size(self, dim: int | None = None):
+        """The shape, or the size of one dim."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    __hash__ = object.__hash__  # == is elementwise, so identity serves as the hash
+
+    # ---- conversion -------------------------------------------------------------------
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array (shares memory on the CPU)."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "numpy() on a tensor that requires grad: call .detach().numpy() (so that "
+                "changing the array cannot corrupt the graph), or pass force=True"
+            )
+        return np.asarray(backend.to_numpy(self.data))
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): the tensor has {self.data.size} elements, not 1")
+        return self.data.item()
+
+    def tolist(self):
+        return backend.to_numpy(self.data).tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        array = np.asarray(backend.to_numpy(self.data))
+        return array if dtype is None else array.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype}")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def to(self, *args, dtype=None, device=None) -> Tensor:
+        """``t.to(ab.float64)``, ``t.to("cpu")`` or ``t.to(other_tensor)``."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype, device = arg.dtype, arg.device
+            elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda"):
+                device = arg
+            else:
+                dtype = arg
+        result = self
+        if device is not None and device != self.device:
+            moved = backend.to_device(self.data, device)
+            result = Tensor._make(moved, False, None).requires_grad_(self._requires_grad)
+        dtype = dtypes.as_dtype(dtype)
+        if dtype is not None and dtype != result.dtype:
+            result = _ops.conversion.Cast.apply(result, dtype)
+        return result
+
+    def type(self, dtype) -> Tensor:
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def __repr__(self) -> str:
+        array = backend.to_numpy(self.data)
+        body = np.array2string(np.asarray(array), separator=", ", precision=4, prefix="tensor(")
+        extras = []
+        if array.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+            extras.append(f"dtype={array.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{self._ctx.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # ---- in-place updates (for initialisation and optimisers, under no_grad) -----------
+    def _check_inplace(self, op: str) -> None:
+        if not grad_mode._state.enabled:
+            return
+        if self._ctx is not None:
+            raise RuntimeError(
+                f"{op}: in-place change of a tensor that is part of a graph: its old value "
+                "may be needed by backward; use the out-of-place operation instead"
+            )
+        if self._requires_grad:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad cannot be changed in place while "
+                "gradients are recorded; do it inside `with ab.no_grad():`"
+            )
+
+    def _assign(self, op: str, value) -> Tensor:
+        self._check_inplace(op)
+        value = value.data if isinstance(value, Tensor) else value
+        if isinstance(self.data, np.ndarray) and self.data.flags.writeable:
+            self.data[...] = value
+        else:
+            self.data = np.array(np.broadcast_to(value, self.data.shape), dtype=self.data.dtype)
+        return self
+
+    def __setitem__(self, index, value) -> None:
+        self._check_inplace("__setitem__")
+        self.data[_ops.indexing.convert_index(index)] = (
+            value.data if isinstance(value, Tensor) else value
+        )
+
+    def copy_(self, source) -> Tensor:
+        """Overwrite the values with ``source``'s (broadcast to this shape)."""
+        return self._assign("copy_", source)
+
+    def fill_(self, value) -> Tensor:
+        return self._assign("fill_", value)
+
+    def zero_(self) -> Tensor:
+        return self._assign("zero_", 0)
+
+    def add_(self, other, *, alpha=1) -> Tensor:
+        other = other.data if isinstance(other, Tensor) else other
+        return self._assign("add_", self.data + alpha * other)
+
+    def sub_(self, other, *, alpha=1) -> Tensor:
+        other = other.data if isinstance(other, Tensor) else other
+        return self._assign("sub_", self.data - alpha * other)
+
+    def mul_(self, other) -> Tensor:
+        return self._assign(
+            "mul_", self.data * (other.data if isinstance(other, Tensor) else other)
+        )
+
+    def div_(self, other) -> Tensor:
+        return self._assign(
+            "div_", self.data / (other.data if isinstance(other, Tensor) else other)
+        )
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        return self._assign("clamp_", np.clip(self.data, min, max))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+        """Fill with samples from U(a, b)."""
+        rng = _random.numpy_generator(generator)
+        return self._assign("uniform_", rng.uniform(a, b, size=self.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+        """Fill with samples from N(mean, std^2)."""
+        rng = _random.numpy_generator(generator)
+        return self._assign("normal_", rng.normal(mean, std, size=self.shape))
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    # ---- operators ----------------------------------------------------------------------
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __pow__(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return _ops.pow(base, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __eq__(self, other):
+        return _ops.eq(self, other)
+
+    def __ne__(self, other):
+        return _ops.ne(self, other)
+
+    def __lt__(self, other):
+        return _ops.lt(self, other)
+
+    def __le__(self, other):
+        return _ops.le(self, other)
+
+    def __gt__(self, other):
+        return _ops.gt(self, other)
+
+    def __ge__(self, other):
+        return _ops.ge(self, other)
+
+    def __and__(self, other):
+        return _ops.logical_and(self, other)
+
+    def __or__(self, other):
+        return _ops.logical_or(self, other)
+
+    def __invert__(self):
+        return Tensor._make(np.logical_not(self.data), False, None)
+
+    # ---- methods (each one line: the maths lives in abinitio.ops) ---------------------
+    def add(self, other, *, alpha=1):
+        return _ops.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _ops.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return _ops.mul(self, other)
+
+    def div(self, other):
+        return _ops.div(self, other)
+
+    def pow(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def neg(self):
+        return _ops.neg(self)
+
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def abs(self):
+        return _ops.abs(self)
+
+    def sin(self):
+        return _ops.sin(self)
+
+    def cos(self):
+        return _ops.cos(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def square(self):
+        return _ops.mul(self, self)
+
+    def softmax(self, dim, *, axis=None):
+        return _ops.softmax(self, dim, axis=axis)
+
+    def log_softmax(self, dim, *, axis=None):
+        return _ops.log_softmax(self, dim, axis=axis)
+
+    def clamp(self, min=None, max=None):
+        return _ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _ops.maximum(self, other)
+
+    def minimum(self, other):
+        return _ops.minimum(self, other)
+
+    def where(self, condition, other):
+        return _ops.where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        return _ops.masked_fill(self, mask, value)
+
+    def sum(self, dim=None, keepdim=False, *, axis=None, dtype=None):
+        return _ops.sum(self, dim, keepdim, axis=axis, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False, *, axis=None, dtype=None):
+        return _ops.mean(self, dim, keepdim, axis=axis, dtype=dtype)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+
+    def max(self, dim=None, keepdim=False, *, axis=None):
+        return _ops.max(self, dim, keepdim, axis=axis)
+
+    def min(self, dim=None, keepdim=False, *, axis=None):
+        return _ops.min(self, dim, keepdim, axis=axis)
+
+    def amax(self, dim=None, keepdim=False, *, axis=None):
+        return _ops.amax(self, dim, keepdim, axis=axis)
+
+    def amin(self, dim=None, keepdim=False, *, axis=None):
+        return _ops.amin(self, dim, keepdim, axis=axis)
+
+    def prod(self, dim=None, keepdim=False, *, axis=None):
+        return _ops.prod(self, dim, keepdim, axis=axis)
+
+    def logsumexp(self, dim, keepdim=False, *, axis=None):
+        return _ops.logsumexp(self, dim, keepdim, axis=axis)
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None):
+        return _ops.argmax(self, dim, keepdim, axis=axis)
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None):
+        return _ops.argmin(self, dim, keepdim, axis=axis)
+
+    def all(self, dim=None, keepdim=False):
+        return Tensor._make(np.all(self.data, axis=dim, keepdims=keepdim), False, None)
+
+    def any(self, dim=None, keepdim=False):
+        return Tensor._make(np.any(self.data, axis=dim, keepdims=keepdim), False, None)
+
+    def reshape(self, *shape):
+        return _ops.reshape(self, *shape)
+
+    view = reshape  # no strides to respect here: a view is a reshape
+
+    def view_as(self, other):
+        return _ops.reshape(self, other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return _ops.unflatten(self, dim, sizes)
+
+    def permute(self, *dims):
+        return _ops.permute(self, *dims)
+
+    def transpose(self, dim0, dim1):
+        return _ops.transpose(self, dim0, dim1)
+
+    def t(self):
+        return _ops.transpose(self, 0, 1) if self.ndim == 2 else self
+
+    @property
+    def T(self):
+        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):
+        return _ops.transpose(self, -2, -1)
+
+    def squeeze(self, dim=None):
+        return _ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _ops.unsqueeze(self, dim)
+
+    def expand(self, *sizes):
+        return _ops.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _ops.expand(self, *other.shape)
+
+    def split(self, split_size, dim=0):
+        return _ops.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _ops.chunk(self, chunks, dim)
+
+    def matmul(self, other):
+        return _ops.matmul(self, other)
+
+    def gather(self, dim, index):
+        return _ops.gather(self, dim, index)
+
+    def index_select(self, dim, index):
+        return _ops.index_select(self, dim, index)
+
+    def eq(self, other):
+        return _ops.eq(self, other)
+
+    def ne(self, other):
+        return _ops.ne(self, other)
+
+    def lt(self, other):
+        return _ops.lt(self, other)
+
+    def le(self, other):
+        return _ops.le(self, other)
+
+    def gt(self, other):
+        return _ops.gt(self, other)
+
+    def ge(self, other):
+        return _ops.ge(self, other)
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+# The one import cycle: ops build Tensors and Tensor methods call ops. Importing them
+# here, after Tensor exists, lets both modules see each other.
+from abinitio import ops as _ops  # noqa: E402
+from abinitio import random as _random  # noqa: E402
+from abinitio.autograd import engine as _engine  # noqa: E402
