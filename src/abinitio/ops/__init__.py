@@ -1,0 +1,88 @@
+"""Differentiable primitives, one :class:`~abinitio.autograd.Function` each, and the
+public functions built on them.
+
+:data:`PRIMITIVES` lists every primitive: the table the tests and the docs walk over.
+"""
+
+from abinitio.ops import (
+    activation,
+    arithmetic,
+    conversion,
+    indexing,
+    linalg,
+    reduction,
+    selection,
+    shape,
+    unary,
+)
+from abinitio.ops import softmax as softmax_module
+from abinitio.ops.activation import gelu, leaky_relu, relu, sigmoid, silu, softplus
+from abinitio.ops.arithmetic import add, div, mul, neg, pow, sub
+from abinitio.ops.indexing import gather, getitem, index_select
+from abinitio.ops.linalg import linear, matmul
+from abinitio.ops.reduction import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    prod,
+    std,
+    sum,
+    var,
+)
+from abinitio.ops.selection import (
+    clamp,
+    eq,
+    ge,
+    gt,
+    le,
+    logical_and,
+    logical_or,
+    lt,
+    masked_fill,
+    maximum,
+    minimum,
+    ne,
+    where,
+)
+from abinitio.ops.shape import (
+    broadcast_to,
+    cat,
+    chunk,
+    concat,
+    expand,
+    flatten,
+    pad,
+    permute,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    transpose,
+    unflatten,
+    unsqueeze,
+)
+from abinitio.ops.softmax import log_softmax, softmax
+from abinitio.ops.unary import abs, cos, exp, log, sin, sqrt, tanh
+
+PRIMITIVES = {
+    cls.__name__: cls
+    for module in (
+        arithmetic,
+        unary,
+        activation,
+        selection,
+        reduction,
+        shape,
+        indexing,
+        linalg,
+        softmax_module,
+        conversion,
+    )
+    for cls in vars(module).values()
+    if isinstance(cls, type) and cls.__module__ == module.__name__ and hasattr(cls, "backward")
+}

@@ -1,0 +1,82 @@
+"""Softmax and log-softmax: turning scores (logits) into probabilities.
+
+softmax(x)_i = e^(x_i) / sum_j e^(x_j). Both are computed after subtracting the row maximum
+m: e^(x - m) <= 1 cannot overflow, and the result is unchanged because the factor e^-m
+cancels between numerator and denominator. They are fused primitives for speed and
+stability; the composed definitions ``_reference_softmax`` and ``_reference_log_softmax``
+are what the tests check them against.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abinitio.autograd.function import Function
+from abinitio.ops.arguments import normalize_dim, resolve_axis_alias
+
+
+class Softmax(Function):
+    """y = e^(x - m) / sum(e^(x - m)) along dim.
+    dL/dx = y * (g - sum(g * y)), the Jacobian diag(y) - y y^T applied to g."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        shifted = x - np.amax(x, axis=dim, keepdims=True)
+        e = np.exp(shifted)
+        y = e / np.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        gy = g * y
+        return gy - y * np.sum(gy, axis=ctx.dim, keepdims=True)
+
+
+class LogSoftmax(Function):
+    """y = (x - m) - log(sum(e^(x - m))) along dim.
+    dL/dx = g - softmax(x) * sum(g), with softmax(x) = e^y."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        shifted = x - np.amax(x, axis=dim, keepdims=True)
+        y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g - np.exp(y) * np.sum(g, axis=ctx.dim, keepdims=True)
+
+
+def softmax(input, dim: int, *, axis=None, dtype=None):
+    """Probabilities along ``dim``: non-negative and summing to 1."""
+    dim = normalize_dim(resolve_axis_alias(dim, axis, "softmax"), input.ndim, "softmax")
+    if dtype is not None:
+        input = input.to(dtype)
+    return Softmax.apply(input, dim)
+
+
+def log_softmax(input, dim: int, *, axis=None, dtype=None):
+    """log(softmax(x)) along ``dim``, without ever forming softmax(x) (which underflows)."""
+    dim = normalize_dim(resolve_axis_alias(dim, axis, "log_softmax"), input.ndim, "log_softmax")
+    if dtype is not None:
+        input = input.to(dtype)
+    return LogSoftmax.apply(input, dim)
+
+
+def _reference_softmax(input, dim: int):
+    """Composed softmax: exp(x - max) / sum(exp(x - max))."""
+    shifted = input - input.detach().amax(dim, keepdim=True)
+    e = shifted.exp()
+    return e / e.sum(dim, keepdim=True)
+
+
+def _reference_log_softmax(input, dim: int):
+    """Composed log-softmax: (x - max) - log(sum(exp(x - max)))."""
+    shifted = input - input.detach().amax(dim, keepdim=True)
+    return shifted - shifted.exp().sum(dim, keepdim=True).log()
