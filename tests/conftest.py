@@ -1,0 +1,27 @@
+"""Shared test set-up: every test starts from the same seed; PyTorch is optional.
+
+Parity tests take the ``torch`` fixture: it skips the test where PyTorch is not installed
+(``.ci/run`` installs it, so in CI they always run).
+"""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import abinitio as ab
+
+settings.register_profile(
+    "abinitio", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("abinitio")
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+    ab.manual_seed(0)
+    np.random.seed(0)
+
+
+@pytest.fixture(scope="session")
+def torch():
+    return pytest.importorskip("torch")

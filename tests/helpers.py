@@ -1,0 +1,50 @@
+"""Test helpers: run one lambda on abinitio and on PyTorch tensors and compare.
+
+Because abinitio mirrors PyTorch's API, the same ``fn`` (``lambda x, y: (x * y).sum(1)``)
+runs on both libraries' tensors; forward values and the gradients of every input must agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import abinitio as ab
+
+
+def random_inputs(shapes, domain=(-2.0, 2.0), dtype=np.float32, rng=None):
+    rng = rng or np.random.default_rng(0)
+    low, high = domain
+    return [rng.uniform(low, high, size=shape).astype(dtype) for shape in shapes]
+
+
+def compare_with_torch(torch, fn, arrays, rtol=1e-5, atol=1e-6, grad=True, torch_fn=None):
+    """Run ``fn`` on abinitio and torch copies of ``arrays``; compare outputs and grads."""
+    ours = [ab.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    out = fn(*ours)
+    expected = (torch_fn or fn)(*theirs)
+    assert out.shape == tuple(expected.shape), f"shape {out.shape} != torch {tuple(expected.shape)}"
+    np.testing.assert_allclose(
+        out.detach().numpy(), expected.detach().numpy(), rtol=rtol, atol=atol
+    )
+    if not grad:
+        return
+    weights = np.random.default_rng(1).standard_normal(out.shape).astype(np.float32)
+    (out * ab.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    for i, (a, t) in enumerate(zip(ours, theirs)):
+        if t.grad is None:
+            assert a.grad is None or not a.grad.numpy().any(), f"input {i}: torch gives no grad"
+            continue
+        assert a.grad is not None, f"input {i}: no gradient reached it"
+        assert a.grad.shape == a.shape, f"input {i}: grad shape {a.grad.shape} != {a.shape}"
+        assert a.grad.dtype == a.dtype, f"input {i}: grad dtype {a.grad.dtype} != {a.dtype}"
+        np.testing.assert_allclose(
+            a.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol, err_msg=f"grad of input {i}"
+        )
+
+
+def check_gradients(fn, arrays, atol=1e-5, rtol=1e-3):
+    """float64 gradcheck of ``fn`` at ``arrays``."""
+    inputs = [ab.tensor(a, dtype=ab.float64, requires_grad=True) for a in arrays]
+    assert ab.gradcheck(fn, inputs, atol=atol, rtol=rtol)

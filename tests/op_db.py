@@ -1,0 +1,294 @@
+"""The table of differentiable operations every op test walks over (PyTorch's op_db idea).
+
+Each row gives one lambda that runs on both abinitio and torch tensors, the input shapes to
+try, the domain to draw values from, and whether hypothesis may broadcast the inputs.
+Adding an op to abinitio means adding a row here: it then gets a torch-parity test of its
+forward and backward, and a float64 gradcheck.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class OpInfo:
+    name: str
+    fn: Callable
+    shapes: list  # list of input-shape tuples, one tuple of shapes per sample
+    domain: tuple = (-2.0, 2.0)
+    broadcasting: bool = False  # elementwise: hypothesis draws broadcastable shapes
+    torch_fn: Callable | None = None  # where torch spells the call differently
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    primitives: tuple = field(default_factory=tuple)  # the ops.PRIMITIVES rows it covers
+    gradcheck: bool = True  # False only where float32 rounding inside makes it meaningless
+
+
+def _unary(name, fn, domain=(-2.0, 2.0), torch_fn=None, primitive=None, **kw):
+    shapes = [((3, 4),), ((),), ((2, 3, 5),)]
+    return OpInfo(name, fn, shapes, domain, True, torch_fn, primitives=(primitive,), **kw)
+
+
+def _binary(name, fn, domain=(-2.0, 2.0), primitive=None, **kw):
+    shapes = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((), (2, 3))]
+    return OpInfo(name, fn, shapes, domain, True, primitives=(primitive,), **kw)
+
+
+def _torch_f():
+    import torch.nn.functional as F
+
+    return F
+
+
+OPS = [
+    # arithmetic
+    _binary("add", lambda x, y: x + y, primitive="Add"),
+    _binary("sub", lambda x, y: x - y, primitive="Sub"),
+    _binary("mul", lambda x, y: x * y, primitive="Mul"),
+    _binary("div", lambda x, y: x / y, domain=(0.5, 2.0), primitive="Div"),
+    _binary("pow", lambda x, y: x**y, domain=(0.5, 2.0), primitive="Pow"),
+    _unary("pow_scalar", lambda x: x**3, primitive="Pow"),
+    _unary("pow_square", lambda x: x**2, primitive="Pow"),
+    _unary("rpow", lambda x: 2.0**x, primitive="Pow"),
+    _unary("rsub", lambda x: 1.5 - x, primitive="Sub"),
+    _unary("rdiv", lambda x: 1.5 / x, domain=(0.5, 2.0), primitive="Div"),
+    _unary("neg", lambda x: -x, primitive="Neg"),
+    # unary maths
+    _unary("exp", lambda x: x.exp(), primitive="Exp"),
+    _unary("log", lambda x: x.log(), domain=(0.2, 3.0), primitive="Log"),
+    _unary("sqrt", lambda x: x.sqrt(), domain=(0.2, 3.0), primitive="Sqrt"),
+    _unary("abs", lambda x: x.abs(), primitive="Abs"),
+    _unary("sin", lambda x: x.sin(), primitive="Sin"),
+    _unary("cos", lambda x: x.cos(), primitive="Cos"),
+    _unary("tanh", lambda x: x.tanh(), primitive="Tanh"),
+    # activations
+    _unary("sigmoid", lambda x: x.sigmoid(), domain=(-6.0, 6.0), primitive="Sigmoid"),
+    _unary("relu", lambda x: x.relu(), primitive="ReLU"),
+    _unary(
+        "leaky_relu",
+        lambda x: _ab_f().leaky_relu(x, 0.1),
+        torch_fn=lambda x: _torch_f().leaky_relu(x, 0.1),
+        primitive="LeakyReLU",
+    ),
+    _unary(
+        "gelu",
+        lambda x: _ab_f().gelu(x),
+        torch_fn=lambda x: _torch_f().gelu(x),
+        domain=(-4.0, 4.0),
+        primitive="GELU",
+    ),
+    _unary(
+        "gelu_tanh",
+        lambda x: _ab_f().gelu(x, approximate="tanh"),
+        torch_fn=lambda x: _torch_f().gelu(x, approximate="tanh"),
+        primitive="GELU",
+    ),
+    _unary(
+        "softplus",
+        lambda x: _ab_f().softplus(x, beta=2.0, threshold=3.0),
+        torch_fn=lambda x: _torch_f().softplus(x, beta=2.0, threshold=3.0),
+        domain=(-3.0, 3.0),
+        primitive="Softplus",
+    ),
+    _unary(
+        "silu",
+        lambda x: _ab_f().silu(x),
+        torch_fn=lambda x: _torch_f().silu(x),
+        primitive="SiLU",
+    ),
+    # selection
+    _binary("maximum", lambda x, y: x.maximum(y), primitive="Maximum"),
+    _binary("minimum", lambda x, y: x.minimum(y), primitive="Minimum"),
+    _unary("clamp", lambda x: x.clamp(-0.5, 0.7), primitive="Clamp"),
+    _unary("clamp_min", lambda x: x.clamp(min=-0.5), primitive="Clamp"),
+    _binary("where", lambda x, y: _where(x > y, x, y), primitive="Where"),
+    _unary("where_scalar", lambda x: _where(x > 0.3, x, 0.5), primitive="Where"),
+    # reductions
+    OpInfo("sum", lambda x: x.sum(), [((3, 4),), ((),), ((2, 3, 4),)], primitives=("Sum",)),
+    OpInfo("sum_dim", lambda x: x.sum(1), [((3, 4),), ((2, 3, 4),)], primitives=("Sum",)),
+    OpInfo(
+        "sum_dims_keep", lambda x: x.sum((0, 2), keepdim=True), [((2, 3, 4),)], primitives=("Sum",)
+    ),
+    OpInfo("mean", lambda x: x.mean(), [((3, 4),), ((5,),)], primitives=("Sum",)),
+    OpInfo("mean_dim", lambda x: x.mean(-1, keepdim=True), [((3, 4),), ((2, 3, 4),)]),
+    OpInfo("var", lambda x: x.var(), [((3, 4),), ((6,),)]),
+    OpInfo("var_dim", lambda x: x.var(1, keepdim=True), [((3, 4),), ((2, 5, 3),)]),
+    OpInfo(
+        "var_biased",
+        lambda x: x.var(0, correction=0),
+        [((5, 4),)],
+        torch_fn=lambda x: x.var(0, correction=0),
+    ),
+    OpInfo("std", lambda x: x.std(), [((3, 4),)]),
+    OpInfo("std_dim", lambda x: x.std(dim=0), [((5, 3),), ((4, 2, 3),)]),
+    OpInfo("max", lambda x: x.max(), [((3, 4),), ((7,),)], primitives=("Amax",)),
+    OpInfo("min", lambda x: x.min(), [((3, 4),)], primitives=("Amin",)),
+    OpInfo(
+        "max_dim", lambda x: x.max(1)[0], [((3, 4),), ((2, 3, 4),)], primitives=("PickAlongDim",)
+    ),
+    OpInfo(
+        "min_dim_keep",
+        lambda x: x.min(0, keepdim=True)[0],
+        [((3, 4),)],
+        primitives=("PickAlongDim",),
+    ),
+    OpInfo("amax_dims", lambda x: x.amax((0, 2)), [((2, 3, 4),)], primitives=("Amax",)),
+    OpInfo("amin_dim", lambda x: x.amin(1, keepdim=True), [((3, 4),)], primitives=("Amin",)),
+    OpInfo("prod", lambda x: x.prod(), [((3, 4),), ((5,),)], primitives=("Prod",)),
+    OpInfo("prod_dim", lambda x: x.prod(1), [((3, 4),), ((2, 3, 4),)], primitives=("Prod",)),
+    OpInfo("logsumexp", lambda x: x.logsumexp(1), [((3, 4),), ((2, 3, 4),)]),
+    OpInfo("logsumexp_large", lambda x: (x * 1000).logsumexp(0), [((5,),)]),
+    # shape
+    OpInfo(
+        "reshape", lambda x: x.reshape(4, -1), [((2, 6),), ((2, 2, 3),)], primitives=("Reshape",)
+    ),
+    OpInfo("view", lambda x: x.view(-1), [((3, 4),)], primitives=("Reshape",)),
+    OpInfo("flatten", lambda x: x.flatten(1), [((2, 3, 4),)], primitives=("Reshape",)),
+    OpInfo("transpose", lambda x: x.transpose(0, 2), [((2, 3, 4),)], primitives=("Permute",)),
+    OpInfo("permute", lambda x: x.permute(2, 0, 1), [((2, 3, 4),)], primitives=("Permute",)),
+    OpInfo("T", lambda x: x.T, [((3, 4),)], primitives=("Permute",)),
+    OpInfo("squeeze", lambda x: x.squeeze(), [((1, 3, 1, 4),)], primitives=("Reshape",)),
+    OpInfo("squeeze_dim", lambda x: x.squeeze(2), [((3, 4, 1),)], primitives=("Reshape",)),
+    OpInfo("unsqueeze", lambda x: x.unsqueeze(-1), [((3, 4),)], primitives=("Reshape",)),
+    OpInfo("expand", lambda x: x.expand(2, 3, 4), [((3, 1),), ((1, 4),)], primitives=("Expand",)),
+    OpInfo(
+        "cat",
+        lambda x, y: _cat([x, y, x], 1),
+        [((2, 3), (2, 5)), ((2, 1, 3), (2, 4, 3))],
+        primitives=("Cat",),
+    ),
+    OpInfo("stack", lambda x, y: _stack([x, y], -1), [((2, 3), (2, 3))], primitives=("Stack",)),
+    OpInfo(
+        "pad",
+        lambda x: _pad(x, (1, 2, 0, 1), value=0.5),
+        [((2, 3, 4),)],
+        primitives=("ConstantPad",),
+    ),
+    OpInfo(
+        "pad_negative", lambda x: _pad(x, (-1, 2, 1, -1)), [((3, 4),)], primitives=("ConstantPad",)
+    ),
+    OpInfo(
+        "pad_reflect",
+        lambda x: _pad(x, (2, 1), mode="reflect"),
+        [((2, 3, 5),)],
+        primitives=("IndexPad",),
+    ),
+    OpInfo(
+        "pad_replicate",
+        lambda x: _pad(x, (1, 2, 2, 0), mode="replicate"),
+        [((1, 3, 4),)],
+        primitives=("IndexPad",),
+    ),
+    OpInfo(
+        "pad_circular",
+        lambda x: _pad(x, (2, 1), mode="circular"),
+        [((2, 2, 4),)],
+        primitives=("IndexPad",),
+    ),
+    OpInfo(
+        "split",
+        lambda x: x.split(2, 1)[1] * 2 + x.split(2, 1)[0],
+        [((3, 4),)],
+        primitives=("GetItem",),
+    ),
+    OpInfo("chunk", lambda x: x.chunk(3, 0)[2], [((7, 2),)], primitives=("GetItem",)),
+    # indexing
+    OpInfo("getitem_basic", lambda x: x[1:, ::2], [((4, 5),)], primitives=("GetItem",)),
+    OpInfo(
+        "gather",
+        lambda x: x.gather(1, _index(x, [[0, 0, 2], [1, 2, 1]])),
+        [((2, 3),)],
+        primitives=("Gather",),
+    ),
+    OpInfo(
+        "index_select",
+        lambda x: x.index_select(0, _index(x, [2, 0, 2])),
+        [((3, 4),)],
+        primitives=("GetItem",),
+    ),
+    # linear algebra
+    OpInfo(
+        "matmul",
+        lambda x, y: x @ y,
+        [((3, 4), (4, 5)), ((2, 3, 4), (4, 5))],
+        rtol=1e-5,
+        atol=1e-5,
+        primitives=("MatMul",),
+    ),
+    OpInfo(
+        "linear",
+        lambda x, w, b: _linear(x, w, b),
+        [((5, 3), (4, 3), (4,)), ((2, 5, 3), (4, 3), (4,))],
+        torch_fn=lambda x, w, b: _torch_f().linear(x, w, b),
+        atol=1e-5,
+        primitives=("Linear",),
+    ),
+    # softmax family
+    OpInfo("softmax", lambda x: x.softmax(1), [((3, 4),), ((2, 3, 4),)], primitives=("Softmax",)),
+    OpInfo("softmax_dim0", lambda x: x.softmax(0), [((3, 4),)], primitives=("Softmax",)),
+    OpInfo(
+        "log_softmax",
+        lambda x: x.log_softmax(-1),
+        [((3, 4),), ((2, 3, 4),)],
+        primitives=("LogSoftmax",),
+    ),
+    # conversions
+    OpInfo("clone", lambda x: x.clone() * 2, [((3, 4),)], primitives=("Clone",)),
+    # a round trip through float32 rounds away the 1e-6 steps of finite differences, so
+    # Cast is checked against torch only (its backward is a cast back, exact either way)
+    OpInfo(
+        "to_double",
+        lambda x: x.double().float() * x,
+        [((3,),)],
+        primitives=("Cast",),
+        gradcheck=False,
+    ),
+]
+
+
+def _ab_f():
+    import abinitio.nn.functional as F
+
+    return F
+
+
+def _is_torch(t) -> bool:
+    return type(t).__module__.startswith("torch")
+
+
+def _lib(t):
+    if _is_torch(t):
+        import torch
+
+        return torch
+    import abinitio
+
+    return abinitio
+
+
+def _where(condition, x, y):
+    return _lib(x).where(condition, x, y)
+
+
+def _cat(tensors, dim):
+    return _lib(tensors[0]).cat(tensors, dim)
+
+
+def _stack(tensors, dim):
+    return _lib(tensors[0]).stack(tensors, dim)
+
+
+def _pad(x, pad, **kw):
+    if _is_torch(x):
+        return _torch_f().pad(x, pad, **kw)
+    return _ab_f().pad(x, pad, **kw)
+
+
+def _linear(x, w, b):
+    return _ab_f().linear(x, w, b)
+
+
+def _index(x, values):
+    return _lib(x).tensor(values)

@@ -1,0 +1,67 @@
+"""Every row of the op table: forward and backward against PyTorch, and a float64
+gradcheck; elementwise ops on shapes that hypothesis draws and broadcasts."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import abinitio as ab
+from helpers import check_gradients, compare_with_torch, random_inputs
+from op_db import OPS
+
+IDS = [op.name for op in OPS]
+ELEMENTWISE = [op for op in OPS if op.broadcasting]
+
+
+def _arity(op) -> int:
+    return len(op.shapes[0])
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+def test_forward_and_backward_match_torch(op, torch):
+    for shapes in op.shapes:
+        arrays = random_inputs(shapes, op.domain)
+        compare_with_torch(torch, op.fn, arrays, op.rtol, op.atol, torch_fn=op.torch_fn)
+
+
+GRADCHECKED = [op for op in OPS if op.gradcheck]
+
+
+@pytest.mark.parametrize("op", GRADCHECKED, ids=[op.name for op in GRADCHECKED])
+def test_gradcheck_float64(op):
+    for shapes in op.shapes:
+        check_gradients(op.fn, random_inputs(shapes, op.domain, dtype=np.float64))
+
+
+def _shapes(arity):
+    if arity == 1:
+        return hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4).map(lambda s: (s,))
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=arity, min_dims=0, max_dims=3, min_side=1, max_side=4
+    ).map(lambda b: b.input_shapes)
+
+
+@pytest.mark.parametrize("op", ELEMENTWISE, ids=[op.name for op in ELEMENTWISE])
+@given(data=st.data())
+def test_random_broadcast_shapes_match_torch(op, data, torch):
+    shapes = data.draw(_shapes(_arity(op)), label="shapes")
+    seed = data.draw(st.integers(0, 2**16), label="seed")
+    arrays = random_inputs(shapes, op.domain, rng=np.random.default_rng(seed))
+    compare_with_torch(torch, op.fn, arrays, op.rtol, op.atol, torch_fn=op.torch_fn)
+
+
+@pytest.mark.parametrize("op", ELEMENTWISE, ids=[op.name for op in ELEMENTWISE])
+@given(data=st.data())
+def test_random_broadcast_shapes_gradcheck(op, data):
+    shapes = data.draw(_shapes(_arity(op)), label="shapes")
+    seed = data.draw(st.integers(0, 2**16), label="seed")
+    arrays = random_inputs(shapes, op.domain, dtype=np.float64, rng=np.random.default_rng(seed))
+    check_gradients(op.fn, arrays)
+
+
+def test_every_primitive_has_a_row():
+    covered = {name for op in OPS for name in op.primitives}
+    missing = set(ab.ops.PRIMITIVES) - covered
+    assert not missing, f"primitives without a row in tests/op_db.py: {sorted(missing)}"
