@@ -1,0 +1,122 @@
+"""abinitio: deep learning from first principles.
+
+A tensor library with reverse-mode automatic differentiation, written in readable NumPy,
+with PyTorch's names and semantics. Start with :class:`Tensor` and ``backward()``.
+
+Example:
+    >>> import abinitio as ab
+    >>> w = ab.tensor([2.0, -1.0], requires_grad=True)
+    >>> loss = ((w * 3).relu() ** 2).sum()
+    >>> loss.backward()
+    >>> w.grad
+    tensor([36.,  0.])
+"""
+
+from abinitio import autograd, backend, nn, ops, random  # noqa: E402  (subpackages, as torch.nn)
+from abinitio._version import __version__
+from abinitio.autograd.function import Function
+from abinitio.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from abinitio.autograd.gradcheck import GradcheckError, gradcheck
+from abinitio.creation import (
+    arange,
+    as_tensor,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from abinitio.dtypes import (
+    bool_ as bool,
+)
+from abinitio.dtypes import (
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    uint8,
+)
+from abinitio.ops import (
+    abs,
+    add,
+    amax,
+    amin,
+    argmax,
+    argmin,
+    broadcast_to,
+    cat,
+    chunk,
+    clamp,
+    concat,
+    cos,
+    div,
+    eq,
+    exp,
+    expand,
+    flatten,
+    gather,
+    ge,
+    gt,
+    index_select,
+    le,
+    log,
+    log_softmax,
+    logsumexp,
+    lt,
+    masked_fill,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    ne,
+    neg,
+    permute,
+    pow,
+    prod,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    softmax,
+    split,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    sub,
+    sum,
+    tanh,
+    transpose,
+    unflatten,
+    unsqueeze,
+    var,
+    where,
+)
+from abinitio.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from abinitio.tensor import Tensor
+
+clip = clamp
+
+__all__ = [name for name in dir() if not name.startswith("_")]

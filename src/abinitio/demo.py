@@ -1,0 +1,72 @@
+"""The first program: a two-layer network learns the two-moons problem, written with
+nothing but tensors and ``backward()``.
+
+Everything a framework automates is spelled out here: the weights are plain tensors with
+``requires_grad=True``, the forward pass is two matrix products with a tanh between them,
+the loss is the binary cross-entropy of a sigmoid output, ``loss.backward()`` runs the
+chain rule, and the update is gradient descent written by hand.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import abinitio as ab
+
+
+def two_moons(n: int, noise: float, rng: np.random.Generator):
+    """Two interleaving half circles in the plane, labelled 0 and 1 (float32)."""
+    half = n // 2
+    angle = rng.uniform(0, math.pi, size=n)
+    upper = np.stack([np.cos(angle[:half]), np.sin(angle[:half])], axis=1)
+    lower = np.stack([1 - np.cos(angle[half:]), 0.5 - np.sin(angle[half:])], axis=1)
+    points = np.concatenate([upper, lower]) + rng.normal(0, noise, size=(n, 2))
+    labels = np.concatenate([np.zeros(half), np.ones(n - half)])
+    return points.astype(np.float32), labels.astype(np.float32)
+
+
+def train_two_moons(
+    steps: int = 1500,
+    hidden: int = 16,
+    lr: float = 0.5,
+    seed: int = 0,
+    print_every: int = 150,
+    log=print,
+) -> float:
+    """Train and return the test accuracy; prints the loss as it falls."""
+    ab.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    x_train, y_train = two_moons(800, 0.15, rng)
+    x_test, y_test = two_moons(400, 0.15, rng)
+    x, y = ab.tensor(x_train), ab.tensor(y_train)
+
+    # Xavier-style initial weights: variance 1/fan_in keeps tanh out of saturation
+    w1 = (ab.randn(2, hidden) * (1 / math.sqrt(2))).requires_grad_()
+    b1 = ab.zeros(hidden, requires_grad=True)
+    w2 = (ab.randn(hidden, 1) * (1 / math.sqrt(hidden))).requires_grad_()
+    b2 = ab.zeros(1, requires_grad=True)
+    params = [w1, b1, w2, b2]
+
+    def forward(inputs):
+        hidden_layer = (inputs @ w1 + b1).tanh()
+        return (hidden_layer @ w2 + b2).reshape(-1)  # logits
+
+    log(f"two moons: {len(x_train)} training points, 2 -> {hidden} (tanh) -> 1 (sigmoid)")
+    for step in range(steps + 1):
+        p = forward(x).sigmoid().clamp(1e-7, 1 - 1e-7)
+        loss = -(y * p.log() + (1 - y) * (1 - p).log()).mean()
+        for w in params:
+            w.grad = None
+        loss.backward()
+        with ab.no_grad():
+            for w in params:
+                w -= lr * w.grad
+        if step % print_every == 0:
+            log(f"step {step:5d}   loss {loss.item():.4f}")
+    with ab.no_grad():
+        predictions = (forward(ab.tensor(x_test)) > 0).numpy()
+    accuracy = float((predictions == (y_test > 0.5)).mean())
+    log(f"test accuracy: {accuracy:.1%}")
+    return accuracy
