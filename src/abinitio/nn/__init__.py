@@ -1,5 +1,6 @@
-"""Neural-network building blocks. For now: :mod:`abinitio.nn.functional`."""
+"""Neural-network building blocks: parameters, modules, layers, initialisation, losses."""
 
 from abinitio.nn import functional
+from abinitio.nn.parameter import Parameter
 
-__all__ = ["functional"]
+__all__ = ["functional", "Parameter"]
