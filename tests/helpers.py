@@ -48,3 +48,34 @@ def check_gradients(fn, arrays, atol=1e-5, rtol=1e-3):
     """float64 gradcheck of ``fn`` at ``arrays``."""
     inputs = [ab.tensor(a, dtype=ab.float64, requires_grad=True) for a in arrays]
     assert ab.gradcheck(fn, inputs, atol=atol, rtol=rtol)
+
+
+def copy_into_torch(torch, ours, theirs):
+    """Load our module's state_dict into the torch module (names must match PyTorch's)."""
+    state = {k: torch.tensor(np.array(v.numpy())) for k, v in ours.state_dict().items()}
+    theirs.load_state_dict(state, strict=True)
+
+
+def compare_module_with_torch(torch, ours, theirs, arrays, rtol=1e-5, atol=1e-5):
+    """Same weights, same inputs: outputs, input gradients and every parameter gradient."""
+    copy_into_torch(torch, ours, theirs)
+    xs = [ab.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    ts = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    out, expected = ours(*xs), theirs(*ts)
+    np.testing.assert_allclose(
+        out.detach().numpy(), expected.detach().numpy(), rtol=rtol, atol=atol
+    )
+    weights = np.random.default_rng(2).standard_normal(out.shape).astype(np.float32)
+    (out * ab.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    for x, t in zip(xs, ts):
+        if t.grad is not None:
+            np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol)
+    theirs_params = dict(theirs.named_parameters())
+    for name, param in ours.named_parameters():
+        expected_grad = theirs_params[name].grad
+        assert param.grad is not None, f"no gradient reached {name}"
+        np.testing.assert_allclose(
+            param.grad.numpy(), expected_grad.numpy(), rtol=rtol, atol=atol, err_msg=name
+        )
+    return out

@@ -35,7 +35,9 @@ def gradcheck(
 ) -> bool:
     """Compare the gradients backprop gives for ``fn(*inputs)`` with finite differences.
 
-    Inputs that require grad are copied to float64 and checked element by element.
+    Inputs that require grad are checked element by element in float64: float64 tensors
+    are used as they are (so a module's parameters can be passed after ``.double()``;
+    their values and ``.grad`` are restored afterwards), other float tensors are copied.
 
     Returns:
         True when every element satisfies |backprop - numerical| <= atol + rtol * |numerical|.
@@ -51,10 +53,21 @@ def gradcheck(
         True
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    inputs = tuple(_float64_copy(x) for x in inputs)
+    inputs = tuple(_as_float64(x) for x in inputs)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no input requires grad; pass tensors with requires_grad=True")
+    saved_grads = [inputs[i].grad for i in checked]
+    for i in checked:
+        inputs[i].grad = None
+    try:
+        return _check(fn, inputs, checked, eps, atol, rtol, raise_exception, seed)
+    finally:
+        for i, grad in zip(checked, saved_grads):
+            inputs[i].grad = grad
+
+
+def _check(fn, inputs, checked, eps, atol, rtol, raise_exception, seed) -> bool:
     outputs = _as_tuple(fn(*inputs))
     rng = np.random.default_rng(seed)
     directions = [rng.standard_normal(o.shape) for o in outputs]
@@ -78,8 +91,8 @@ def gradcheck(
     return True
 
 
-def _float64_copy(x):
-    if not isinstance(x, Tensor):
+def _as_float64(x):
+    if not isinstance(x, Tensor) or x.dtype == np.float64:
         return x
     data = np.array(to_numpy(x.data), dtype=np.float64 if x.dtype.kind == "f" else x.dtype)
     return Tensor(data, requires_grad=x.requires_grad, dtype=data.dtype)
@@ -102,6 +115,8 @@ def _backprop(outputs, directions) -> None:
 
 
 def _numerical_gradient(fn, inputs, x, directions, eps):
+    if not x.data.flags.c_contiguous:
+        x.data = np.ascontiguousarray(x.data)
     flat = x.data.reshape(-1)  # a view: writing it perturbs x
     gradient = np.zeros(flat.size)
     with no_grad():

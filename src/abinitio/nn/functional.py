@@ -1,27 +1,152 @@
 """Stateless neural-network functions (``torch.nn.functional``), usually imported as ``F``.
 
 Each is a few lines: a call to a fused primitive from :mod:`abinitio.ops`, or a composition
-of tensor operations whose gradient the engine derives by itself.
+of tensor operations whose gradient the engine derives by itself. Loss functions live in
+:mod:`abinitio.nn.losses` and are re-exported here.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
+from abinitio.nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
 from abinitio.ops.activation import gelu, leaky_relu, relu, sigmoid, silu, softplus
+from abinitio.ops.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from abinitio.ops.arithmetic import Mul
+from abinitio.ops.conv import conv1d, conv2d
+from abinitio.ops.conv_transpose import conv_transpose2d
+from abinitio.ops.embedding import Embedding
 from abinitio.ops.linalg import linear
+from abinitio.ops.normalization import BatchNorm, LayerNorm
+from abinitio.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from abinitio.ops.shape import pad
 from abinitio.ops.softmax import log_softmax, softmax
 from abinitio.ops.unary import tanh
+from abinitio.random import numpy_generator
+from abinitio.tensor import Tensor
 
 __all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
+    "conv_transpose2d",
+    "cross_entropy",
+    "dropout",
+    "embedding",
     "gelu",
+    "huber_loss",
+    "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool1d",
+    "max_pool2d",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
     "pad",
     "relu",
     "sigmoid",
     "silu",
+    "smooth_l1_loss",
     "softmax",
     "softplus",
     "tanh",
 ]
+
+
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+            generator=None):  # fmt: skip
+    """Inverted dropout: zero each element with probability p and scale the survivors by
+    1 / (1 - p), so the expected value is unchanged and evaluation needs no rescaling.
+    The identity when ``training`` is False or p == 0."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = numpy_generator(generator).random(input.shape, dtype=np.float32) >= p
+    scale = np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
+    return Mul.apply(input, keep * scale)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum: float = 0.1, eps: float = 1e-5):  # fmt: skip
+    """Normalise each channel (axis 1) with batch statistics when ``training`` (updating
+    the running averages in place: r = (1 - momentum) r + momentum * batch_stat, the
+    variance unbiased), or with the running statistics otherwise."""
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected (N, C, ...) input, got shape {input.shape}")
+    axes = (0,) + tuple(range(2, input.ndim))
+    if training:
+        count = input.data.size // input.shape[1]
+        if count < 2:
+            raise ValueError(
+                f"batch_norm: training needs more than 1 value per channel, got input "
+                f"shape {input.shape}; use eval() or a larger batch"
+            )
+        mean = input.data.mean(axis=axes)
+        var = input.data.var(axis=axes)
+        if running_mean is not None:
+            running_mean.data *= 1 - momentum
+            running_mean.data += momentum * mean
+            running_var.data *= 1 - momentum
+            running_var.data += (momentum * count / (count - 1)) * var
+        return BatchNorm.apply(input, weight, bias, mean, var, eps)
+    shape = (1, -1) + (1,) * (input.ndim - 2)
+    inv_std = (1 / np.sqrt(running_var.data + eps)).astype(input.dtype)
+    scale = inv_std if weight is None else weight * inv_std
+    shift = -running_mean.data * scale if bias is None else bias - running_mean.data * scale
+    return input * scale.reshape(shape) + shift.reshape(shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
+    """Normalise each sample over its last ``len(normalized_shape)`` dims."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape) :]) != shape:
+        raise ValueError(
+            f"layer_norm: expected input ending in dims {shape}, got shape {input.shape}"
+        )
+    return LayerNorm.apply(input, weight, bias, len(shape), eps)
+
+
+def embedding(input, weight, padding_idx=None):
+    """Rows of ``weight`` (num_embeddings, dim) at the integer indices ``input``."""
+    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
+    rows = weight.shape[0]
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
+        raise IndexError(
+            f"embedding: index {int(indices.max() if indices.max() >= rows else indices.min())}"
+            f" is out of range for a table of {rows} rows"
+        )
+    return Embedding.apply(weight, indices, padding_idx)
+
+
+def one_hot(tensor, num_classes: int = -1):
+    """(..., ) integer labels -> (..., num_classes) int64 one-hot rows."""
+    labels = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    classes = int(labels.max()) + 1 if num_classes < 0 else num_classes
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(
+            f"one_hot: labels must be in [0, {classes}), got {labels.min()}..{labels.max()}"
+        )
+    return Tensor._make(np.eye(classes, dtype=np.int64)[labels], False, None)
