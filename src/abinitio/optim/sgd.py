@@ -1,0 +1,103 @@
+"""Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abinitio.optim.optimizer import Optimizer, signed_decayed_grad
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent (optionally with momentum), PyTorch's ``torch.optim.SGD``.
+
+    The algorithm, which ``step`` follows line for line::
+
+        input: γ (lr), θ (params), λ (weight_decay), μ (momentum), τ (dampening),
+               nesterov, maximize
+        for t = 1, 2, ...:
+            g ← ∇θ f_t(θ)
+            if maximize: g ← -g
+            if λ ≠ 0:    g ← g + λ θ
+            if μ ≠ 0:
+                if t > 1: b ← μ b + (1 - τ) g
+                else:     b ← g
+                if nesterov: g ← g + μ b
+                else:        g ← b
+            θ ← θ - γ g
+
+    Momentum keeps a running sum ``b`` of past gradients, so steps build up speed along
+    directions where gradients agree and cancel where they oscillate. Nesterov momentum
+    looks one momentum step ahead.
+
+    Args:
+        params: tensors to optimise, or dicts of parameter groups.
+        lr: learning rate γ. Default: 1e-3.
+        momentum: momentum factor μ in [0, 1). Default: 0.
+        dampening: dampening τ for momentum. Default: 0.
+        weight_decay: L2 penalty λ. Default: 0.
+        nesterov: use Nesterov momentum (needs μ > 0 and τ = 0). Default: False.
+        maximize: maximise the objective instead of minimising it. Default: False.
+
+    Example:
+        >>> import abinitio as ab
+        >>> from abinitio.optim import SGD
+        >>> w = ab.nn.Parameter(ab.tensor([1.0, -2.0]))
+        >>> optimizer = SGD([w], lr=0.1, momentum=0.9)
+        >>> for _ in range(2):
+        ...     optimizer.zero_grad()
+        ...     loss = (w * w).sum()           # gradient 2 w
+        ...     loss.backward()
+        ...     optimizer.step()
+        >>> w.data                            # 1 - 0.2 = 0.8, then 0.8 - 0.1 (1.6 + 0.9 * 2)
+        array([ 0.46, -0.92], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _check_options(self, group: dict) -> None:
+        lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
+        self._require(lr >= 0, "lr", lr, "a non-negative number")
+        self._require(0 <= momentum < 1, "momentum", momentum, "in [0, 1)")
+        self._require(decay >= 0, "weight_decay", decay, "a non-negative number")
+        if group["nesterov"]:
+            dampening = group["dampening"]
+            self._require(momentum > 0, "momentum", momentum, "> 0 with nesterov=True")
+            self._require(dampening == 0, "dampening", dampening, "0 with nesterov=True")
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
+        loss = self._closure_loss(closure)
+        for p, grad, state, group in self._params_with_grad():
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            g = signed_decayed_grad(grad, p, group["weight_decay"], group["maximize"])
+            if momentum != 0:
+                b = state.get("momentum_buffer")
+                if b is not None:
+                    np.multiply(b, momentum, out=b)
+                    b += g if dampening == 0 else (1 - dampening) * g  # no temporary when τ = 0
+                else:
+                    b = state["momentum_buffer"] = np.copy(g)
+                if group["nesterov"]:
+                    g = g + momentum * b
+                else:
+                    g = b
+            p -= lr * g
+        return loss
