@@ -1,0 +1,398 @@
+"""``save`` and ``load``: state dicts and whole checkpoints as safetensors files, never pickle.
+
+A pickle can run any code when it is loaded; a safetensors file is an 8-byte little-endian
+header length, a JSON header, and the raw bytes of every array. So a checkpoint can come
+from anyone, and other tools (``safetensors.torch``, Hugging Face) read our files directly.
+
+File layout (format version 1; optimiser checkpoints and training resumes rely on it):
+
+* **Tensor table.** Every Tensor or ndarray in ``obj`` is one safetensors tensor, stored
+  C-contiguous in its own dtype (bool, uint8/16/32/64, int8/16/32/64, float16/32/64,
+  complex64). Its name is the path of keys to it joined with ``"."``: a flat state dict
+  keeps its keys as they are (``"fc.weight"``), ``checkpoint["optimizer"]["state"][0]["exp_avg"]``
+  becomes ``"optimizer.state.0.exp_avg"``, and an array at the top level is ``"root"``.
+  Names are only labels: when two paths give the same name (``{"a.b": x, "a": {"b": y}}``)
+  the later one gets ``"#2"``, ``"#3"``, ... appended, and ``"__metadata__"`` (reserved by
+  safetensors) becomes ``"__metadata__#2"``.
+* **Structure.** The safetensors metadata holds one entry, ``"__abinitio__"``: the JSON text
+  of ``{"version": 1, "tree": node}``. A node is a bare JSON value for ``None``, bool, int,
+  str and finite floats (Python's float repr round-trips exactly), or an object with one
+  key naming what it stands for::
+
+      {"dict": [[key, node], ...]}     key is a JSON string or integer; order is kept
+      {"list": [node, ...]}            {"tuple": [node, ...]}
+      {"tensor": "optimizer.state.0.exp_avg"}      a name in the tensor table
+      {"float": "nan"}                 also "-nan", "inf", "-inf" (JSON has no such numbers)
+      {"numpy": ["float32", node]}     a NumPy scalar: its dtype and its value
+
+A file without ``"__abinitio__"`` (say, from ``safetensors.torch``) loads as a flat dict of
+name to Tensor. Not kept: dict and tuple subclasses (``OrderedDict``) come back as ``dict``
+and ``tuple``, Python NaNs keep only their sign, and shared arrays come back as copies.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+import os
+import secrets
+import struct
+
+import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load_file, save_file
+
+from abinitio import backend
+from abinitio.creation import from_numpy
+from abinitio.tensor import Tensor
+
+__all__ = ["CheckpointError", "FORMAT_VERSION", "METADATA_KEY", "load", "save"]
+
+METADATA_KEY = "__abinitio__"
+FORMAT_VERSION = 1
+
+_DTYPES = {  # NumPy dtype name -> safetensors dtype code (the ones safetensors.numpy reads)
+    "bool": "BOOL",
+    "uint8": "U8",
+    "int8": "I8",
+    "uint16": "U16",
+    "int16": "I16",
+    "float16": "F16",
+    "uint32": "U32",
+    "int32": "I32",
+    "float32": "F32",
+    "uint64": "U64",
+    "int64": "I64",
+    "float64": "F64",
+    "complex64": "C64",
+}
+_ITEMSIZE = {code: np.dtype(name).itemsize for name, code in _DTYPES.items()}
+_NONFINITE = ("nan", "-nan", "inf", "-inf")
+
+
+class CheckpointError(ValueError):
+    """A file that ``load`` cannot read: empty, truncated, corrupted or not safetensors."""
+
+
+def save(obj, path: str | os.PathLike) -> None:
+    """Write ``obj`` to ``path`` as a safetensors file, atomically.
+
+    ``obj`` is a state dict (str -> Tensor or ndarray) or a whole checkpoint: dicts with str
+    or int keys, lists, tuples, Tensors, ndarrays, NumPy scalars, and Python ``None``, bool,
+    int, float and str. The file is first written beside ``path`` under a temporary name,
+    flushed to disk, then renamed onto ``path``: a crash or an error leaves any earlier file
+    at ``path`` as it was. The module docstring describes the layout.
+
+    Args:
+        obj: the state dict or checkpoint to store.
+        path: the file to write (str or ``os.PathLike``); its directory must exist.
+
+    Raises:
+        TypeError: ``obj`` holds a value, dict key or dtype that cannot be stored; the
+            message names where (``checkpoint['optimizer']['x']``) and what it is.
+        ValueError: ``obj`` contains itself.
+        FileNotFoundError: the directory of ``path`` does not exist.
+
+    Example:
+        >>> import os, tempfile
+        >>> import abinitio as ab
+        >>> from abinitio.serialization import load, save
+        >>> checkpoint = {"model": {"fc.weight": ab.ones(2, 3)}, "epoch": 3, "betas": (0.9, 0.999)}
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = os.path.join(folder, "checkpoint.safetensors")
+        ...     save(checkpoint, path)
+        ...     restored = load(path)
+        >>> restored["model"]["fc.weight"].shape, restored["epoch"], restored["betas"]
+        ((2, 3), 3, (0.9, 0.999))
+    """
+    path = os.fsdecode(path)
+    table = {}
+    tree = _encode(obj, (), table, set())
+    text = json.dumps({"version": FORMAT_VERSION, "tree": tree}, allow_nan=False)
+    _write_atomically(path, table, {METADATA_KEY: text})
+
+
+def load(path: str | os.PathLike):
+    """Read a file written by :func:`save`, or any safetensors file.
+
+    Args:
+        path: the file to read (str or ``os.PathLike``).
+
+    Returns:
+        The structure that was saved, with every array as an ``abinitio.Tensor`` (not
+        requiring grad) and Python values as they were. A safetensors file without
+        abinitio's structure gives a flat dict of name to Tensor.
+
+    Raises:
+        FileNotFoundError: there is no file at ``path``.
+        CheckpointError: the file is empty, truncated, corrupted, holds a dtype NumPy lacks
+            (such as bfloat16), or is not a safetensors file (the message says what it is).
+
+    Example:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from abinitio.serialization import load, save
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = os.path.join(folder, "state.safetensors")
+        ...     save({"state": {0: {"step": 7, "exp_avg": np.zeros(2)}}}, path)
+        ...     state = load(path)["state"]
+        >>> state[0]["step"], state[0]["exp_avg"].dtype
+        (7, dtype('float64'))
+    """
+    path = os.fsdecode(path)
+    header = _read_header(path)
+    try:
+        arrays = load_file(path)
+    except SafetensorError as error:
+        raise _fail(path, f"safetensors could not read it ({error})") from None
+    metadata = header.get("__metadata__") or {}
+    if METADATA_KEY not in metadata:
+        return {name: from_numpy(array) for name, array in arrays.items()}
+    return _decode_checkpoint(path, metadata[METADATA_KEY], arrays)
+
+
+# ---- save: from Python objects to a tensor table and a JSON tree ------------------------
+def _encode(obj, where: tuple, table: dict, active: set):
+    """The JSON node for ``obj``; its arrays go into ``table``. ``where`` is its key path."""
+    if isinstance(obj, np.generic):  # first: np.float64 is also a float, np.str_ a str
+        return _encode_numpy_scalar(obj, where)
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else {"float": _nonfinite_name(obj)}
+    if isinstance(obj, (Tensor, np.ndarray)):
+        return {"tensor": _add_array(obj, where, table)}
+    if isinstance(obj, (dict, list, tuple)):
+        if id(obj) in active:
+            raise ValueError(f"save: {_describe(where)} contains itself; cannot store a cycle")
+        active.add(id(obj))
+        node = _encode_container(obj, where, table, active)
+        active.discard(id(obj))
+        return node
+    raise TypeError(
+        f"save: cannot store {_a(_type_name(obj))} at {_describe(where)}: a checkpoint holds "
+        "dicts, lists, tuples, Tensors, ndarrays, NumPy scalars, None, bool, int, float and str"
+    )
+
+
+def _encode_container(obj, where: tuple, table: dict, active: set) -> dict:
+    if isinstance(obj, dict):
+        items = []
+        for key, value in obj.items():
+            if isinstance(key, bool) or not isinstance(key, (str, int)):
+                raise TypeError(
+                    f"save: dict keys must be str or int, got {_a(_type_name(key))} key "
+                    f"{key!r} in {_describe(where)}"
+                )
+            items.append([key, _encode(value, (*where, key), table, active)])
+        return {"dict": items}
+    tag = "tuple" if isinstance(obj, tuple) else "list"
+    return {tag: [_encode(item, (*where, i), table, active) for i, item in enumerate(obj)]}
+
+
+def _encode_numpy_scalar(obj: np.generic, where: tuple) -> dict:
+    if obj.dtype.name not in _DTYPES or obj.dtype.kind == "c":
+        raise TypeError(
+            f"save: cannot store a NumPy {obj.dtype} scalar at {_describe(where)}: "
+            "NumPy scalars must be bool, int or float (convert it, e.g. with str() or .item())"
+        )
+    value = obj.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        value = {"float": _nonfinite_name(value)}
+    return {"numpy": [obj.dtype.name, value]}
+
+
+def _add_array(obj, where: tuple, table: dict) -> str:
+    """Put ``obj``'s array into ``table`` under a fresh readable name; return the name."""
+    array = np.asarray(backend.to_numpy(obj.data if isinstance(obj, Tensor) else obj))
+    if array.dtype.name not in _DTYPES:
+        raise TypeError(
+            f"save: cannot store an array of dtype {array.dtype} at {_describe(where)}: "
+            f"safetensors holds {', '.join(_DTYPES)}"
+        )
+    if not array.flags.c_contiguous:
+        # safetensors copies raw memory, so a strided view would be saved scrambled
+        array = array.copy(order="C")
+    base = ".".join(str(key) for key in where) or "root"
+    name, n = base, 1
+    while name in table or name == "__metadata__":
+        n += 1
+        name = f"{base}#{n}"
+    table[name] = array
+    return name
+
+
+def _nonfinite_name(x: float) -> str:
+    sign = "-" if math.copysign(1.0, x) < 0 else ""
+    return sign + ("nan" if math.isnan(x) else "inf")
+
+
+def _describe(where: tuple) -> str:
+    return "checkpoint" + "".join(f"[{key!r}]" for key in where)
+
+
+def _type_name(obj) -> str:
+    cls = type(obj)
+    return (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
+
+
+# ---- save: the atomic write -------------------------------------------------------------
+def _write_atomically(path: str, table: dict, metadata: dict) -> None:
+    """Write to a temporary file beside ``path``, fsync it, then rename it onto ``path``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        message = f"save: the directory {directory!r} does not exist (save does not create it)"
+        raise FileNotFoundError(errno.ENOENT, message, path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "save: the path is a directory, not a file", path)
+    temporary = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    with open(temporary, "xb"):  # claims the name; "x" never overwrites someone else's file
+        pass
+    try:
+        save_file(table, temporary, metadata=metadata)
+        with open(temporary, "rb+") as file:
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.remove(temporary)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # POSIX: make the rename itself survive a power cut
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# ---- load: checking the file before safetensors sees it ---------------------------------
+def _fail(path: str, problem: str) -> CheckpointError:
+    return CheckpointError(f"cannot load {path!r}: {problem}")
+
+
+def _read_header(path: str) -> dict:
+    """Check the file's framing and return its parsed JSON header."""
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        start = file.read(64)
+        if size == 0:
+            raise _fail(path, "the file is empty (0 bytes)")
+        if size < 8:
+            raise _fail(path, f"only {size} bytes: not a safetensors file ({_what(start)})")
+        (length,) = struct.unpack("<Q", start[:8])
+        if length > size - 8 and start[8:9] == b"{":
+            raise _fail(
+                path,
+                f"the file is truncated: its header should be {length} bytes, "
+                f"but only {size - 8} follow the length field",
+            )
+        if length > size - 8 or start[8:9] != b"{":
+            raise _fail(path, f"not a safetensors file: it holds {_what(start)}")
+        file.seek(8)
+        text = file.read(length)
+    try:  # the text starts with "{", so it parses to a dict or fails here
+        header = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _fail(path, f"the header is corrupted: not valid JSON ({error})") from None
+    _check_entries(path, header, size - 8 - length)
+    return header
+
+
+def _check_entries(path: str, header: dict, data_size: int) -> None:
+    """Every tensor's dtype is one NumPy holds and its bytes lie inside the data section."""
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            code, shape, (begin, end) = entry["dtype"], entry["shape"], entry["data_offsets"]
+            nbytes = math.prod(int(n) for n in shape) * _ITEMSIZE.get(code, 0)
+        except (KeyError, TypeError, ValueError):
+            raise _fail(
+                path, f"the header entry for {name!r} is corrupted: {entry!r:.200}"
+            ) from None
+        if code not in _ITEMSIZE:
+            raise _fail(
+                path,
+                f"tensor {name!r} has dtype {code!r}, which NumPy cannot hold "
+                f"(abinitio reads {', '.join(_ITEMSIZE)}); convert it, e.g. to float32, first",
+            )
+        if not (isinstance(begin, int) and isinstance(end, int)) or end - begin != nbytes:
+            raise _fail(
+                path,
+                f"the header is corrupted: tensor {name!r} has offsets {begin}..{end}"
+                f" for {nbytes} bytes of data",
+            )
+        if begin < 0 or end > data_size:
+            raise _fail(
+                path,
+                f"the file is truncated: tensor {name!r} needs bytes {begin}..{end} of the "
+                f"data section, which holds only {data_size} bytes",
+            )
+
+
+def _what(start: bytes) -> str:
+    """A guess at what a file that is not safetensors is, from its first bytes."""
+    if start.startswith(b"PK\x03\x04"):
+        return "a zip archive (torch.save writes these: load it with torch, save it with abinitio)"
+    if start[:1] == b"\x80":
+        return "a Python pickle, which abinitio never loads: unpickling can run any code"
+    if start.startswith(b"\x93NUMPY"):
+        return "a NumPy .npy array (read it with numpy.load)"
+    text = start.decode("utf-8", errors="replace")
+    if all(char.isprintable() or char in "\t\n\r" for char in text):
+        return f"text, starting {text[:40]!r}"
+    return f"bytes starting {start[:16]!r}"
+
+
+# ---- load: from the JSON tree back to Python objects -------------------------------------
+def _decode_checkpoint(path: str, text: str, arrays: dict):
+    try:
+        info = json.loads(text)
+        version, tree = info["version"], info["tree"]
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise _fail(path, f"its {METADATA_KEY!r} metadata is corrupted ({error!r})") from None
+    if version != FORMAT_VERSION:
+        raise _fail(
+            path,
+            f"it uses checkpoint format version {version!r}, "
+            f"but this abinitio reads version {FORMAT_VERSION}",
+        )
+    used = set()
+    try:
+        obj = _decode(tree, arrays, used)
+    except (KeyError, TypeError, ValueError) as error:
+        raise _fail(path, f"its {METADATA_KEY!r} metadata is corrupted ({error})") from None
+    if used != arrays.keys():
+        extra = sorted(arrays.keys() - used)
+        raise _fail(path, f"it holds tensors its {METADATA_KEY!r} structure never names: {extra}")
+    return obj
+
+
+def _decode(node, arrays: dict, used: set):
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node
+    if not (isinstance(node, dict) and len(node) == 1):
+        raise ValueError(f"unexpected node {node!r:.80}")
+    ((tag, value),) = node.items()
+    if tag == "dict":
+        return {key: _decode(item, arrays, used) for key, item in value}
+    if tag == "list":
+        return [_decode(item, arrays, used) for item in value]
+    if tag == "tuple":
+        return tuple(_decode(item, arrays, used) for item in value)
+    if tag == "tensor":
+        if value not in arrays:
+            raise ValueError(f"it names tensor {value!r}, which the file does not hold")
+        used.add(value)
+        return from_numpy(arrays[value])
+    if tag == "float" and value in _NONFINITE:
+        return float(value)
+    if tag == "numpy" and value[0] in _DTYPES:
+        return np.dtype(value[0]).type(_decode(value[1], arrays, used))
+    raise ValueError(f"unexpected node {node!r:.80}")
