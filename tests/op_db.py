@@ -234,6 +234,89 @@ OPS = [
         [((3, 4),), ((2, 3, 4),)],
         primitives=("LogSoftmax",),
     ),
+    # fused nn primitives (weights as inputs, so their gradients are checked too)
+    OpInfo(
+        "batch_norm",
+        lambda x, w, b: _batch_norm(x, w, b),
+        [((6, 3), (3,), (3,)), ((4, 3, 5), (3,), (3,)), ((2, 3, 4, 2), (3,), (3,))],
+        domain=(0.5, 2.0),
+        rtol=1e-4,
+        atol=1e-5,
+        primitives=("BatchNorm",),
+    ),  # fmt: skip
+    OpInfo(
+        "layer_norm",
+        lambda x, w, b: _lib_f(x).layer_norm(x, (4,), w, b),
+        [((3, 4), (4,), (4,)), ((2, 3, 4), (4,), (4,))],
+        domain=(0.5, 2.0),
+        rtol=1e-4,
+        atol=1e-5,
+        primitives=("LayerNorm",),
+    ),  # fmt: skip
+    OpInfo(
+        "cross_entropy",
+        lambda x: _lib_f(x).cross_entropy(x, _index(x, [0, 3, 1, 1, 2])),
+        [((5, 4),)],
+        primitives=("CrossEntropy",),
+    ),  # fmt: skip
+    OpInfo(
+        "cross_entropy_smooth_sum",
+        lambda x: _lib_f(x).cross_entropy(
+            x, _index(x, [2, 0, -100]), reduction="sum", label_smoothing=0.2
+        ),
+        [((3, 4),)],
+        primitives=("CrossEntropy",),
+    ),  # fmt: skip
+    OpInfo(
+        "embedding",
+        lambda w: _lib_f(w).embedding(_index(w, [[1, 0, 1], [3, 1, 2]]), w),
+        [((4, 3),)],
+        primitives=("Embedding",),
+    ),  # fmt: skip
+    # convolution and pooling (weights as inputs, so their gradients are checked too)
+    OpInfo(
+        "conv2d",
+        lambda x, w, b: _lib_f(x).conv2d(x, w, b, stride=(2, 1), padding=1, groups=2),
+        [((2, 4, 5, 6), (6, 2, 3, 2), (6,))],
+        rtol=1e-4,
+        atol=1e-5,
+        primitives=("Conv2d",),
+    ),
+    OpInfo(
+        "conv1d",
+        lambda x, w, b: _lib_f(x).conv1d(x, w, b, padding="same", dilation=2),
+        [((2, 3, 7), (4, 3, 3), (4,))],
+        rtol=1e-4,
+        atol=1e-5,
+        primitives=("Conv2d",),
+    ),
+    OpInfo(
+        "conv_transpose2d",
+        lambda x, w, b: _lib_f(x).conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+        [((2, 3, 4, 5), (3, 2, 3, 3), (2,))],
+        rtol=1e-4,
+        atol=1e-5,
+        primitives=("ConvTranspose2d",),
+    ),
+    OpInfo(
+        "max_pool2d",
+        lambda x: _lib_f(x).max_pool2d(x, 3, 2, 1),
+        [((2, 3, 7, 6),)],
+        primitives=("MaxPool2d",),
+    ),
+    OpInfo("max_pool1d", lambda x: _lib_f(x).max_pool1d(x, 2), [((2, 3, 7),)]),
+    OpInfo(
+        "avg_pool2d",
+        lambda x: _lib_f(x).avg_pool2d(x, 3, 2, 1, ceil_mode=True),
+        [((2, 3, 7, 6),)],
+        primitives=("AvgPool2d",),
+    ),
+    OpInfo("avg_pool1d", lambda x: _lib_f(x).avg_pool1d(x, 3, 1, 1), [((2, 3, 7),)]),
+    OpInfo(
+        "adaptive_avg_pool2d",
+        lambda x: _lib_f(x).adaptive_avg_pool2d(x, (3, 2)),
+        [((2, 3, 7, 5),), ((3, 4, 4),)],
+    ),
     # conversions
     OpInfo("clone", lambda x: x.clone() * 2, [((3, 4),)], primitives=("Clone",)),
     # a round trip through float32 rounds away the 1e-6 steps of finite differences, so
@@ -292,3 +375,11 @@ def _linear(x, w, b):
 
 def _index(x, values):
     return _lib(x).tensor(values)
+
+
+def _lib_f(t):
+    return _torch_f() if _is_torch(t) else _ab_f()
+
+
+def _batch_norm(x, w, b):
+    return _lib_f(x).batch_norm(x, None, None, w, b, training=True)

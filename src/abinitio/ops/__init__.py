@@ -7,9 +7,15 @@ public functions built on them.
 from abinitio.ops import (
     activation,
     arithmetic,
+    conv,
+    conv_transpose,
     conversion,
+    embedding,
     indexing,
     linalg,
+    loss,
+    normalization,
+    pooling,
     reduction,
     selection,
     shape,
@@ -17,9 +23,13 @@ from abinitio.ops import (
 )
 from abinitio.ops import softmax as softmax_module
 from abinitio.ops.activation import gelu, leaky_relu, relu, sigmoid, silu, softplus
+from abinitio.ops.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from abinitio.ops.arithmetic import add, div, mul, neg, pow, sub
+from abinitio.ops.conv import conv1d, conv2d
+from abinitio.ops.conv_transpose import conv_transpose2d
 from abinitio.ops.indexing import gather, getitem, index_select
 from abinitio.ops.linalg import linear, matmul
+from abinitio.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from abinitio.ops.reduction import (
     amax,
     amin,
@@ -82,6 +92,12 @@ PRIMITIVES = {
         linalg,
         softmax_module,
         conversion,
+        normalization,
+        loss,
+        embedding,
+        conv,
+        conv_transpose,
+        pooling,
     )
     for cls in vars(module).values()
     if isinstance(cls, type) and cls.__module__ == module.__name__ and hasattr(cls, "backward")

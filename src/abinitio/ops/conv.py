@@ -1,0 +1,237 @@
+"""Convolution: ``conv1d`` and ``conv2d`` (the transposed convolution lives in
+:mod:`abinitio.ops.conv_transpose`).
+
+A convolution layer slides C_out small filters over the input and, at every position,
+takes the dot product of each filter with the pixels under it (what deep learning calls
+convolution is cross-correlation: the kernel is not flipped). Written with im2col (see
+:mod:`abinitio.ops.im2col`) it is one matrix product per group, so BLAS does the work.
+``_reference_conv2d`` composes the same sum from slices and small matmuls: read it first.
+A 1-D convolution is a 2-D one on a height-1 image.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from abinitio.autograd.function import Function
+from abinitio.ops.im2col import (
+    batch_last,
+    col2im,
+    conv_padding,
+    crop2d,
+    im2col,
+    int_tuple,
+    output_size,
+    pad2d,
+    span,
+    window_slices,
+)
+from abinitio.ops.shape import cat, pad, reshape
+
+_LAYOUTS = {1: ("(C, L)", "(N, C, L)"), 2: ("(C, H, W)", "(N, C, H, W)")}
+
+
+class Conv2d(Function):
+    """2-D convolution (cross-correlation) in G groups, each seeing C/G input channels.
+
+    Forward, with xp the zero-padded input and c' = group(o)*C/G + c the input channels
+    of output channel o's group:
+
+        y[n, o, u, v] = b[o] + sum_{c, i, j} w[o, c, i, j] * xp[n, c', u*sh + i*dh, v*sw + j*dw]
+
+    As matrices: X = im2col(xp), shape (G, C/G*kH*kW, N*Ho*Wo), and W_g = the weight of
+    group g flattened to (O/G, C/G*kH*kW); then Y_g = W_g @ X_g, one GEMM per group.
+
+    VJP, with G_g = the incoming gradient g arranged like Y_g, (O/G, N*Ho*Wo):
+
+        dL/dW_g = G_g @ X_g^T,    dL/db[o] = sum_{n, u, v} g[n, o, u, v],
+        dL/dX_g = W_g^T @ G_g,    dL/dx = col2im(dL/dX) without the padding
+
+    since every column entry was copied from one pixel of xp, whose gradient collects it.
+    (dL/dX is computed with its columns in (y, x, n) order, the batch innermost, which
+    makes col2im faster; see there.) The columns X are saved for dL/dW (memory: kH*kW
+    copies of the input) rather than rebuilt.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        kernel = weight.shape[2:]
+        out_size = output_size(x.shape[2:], kernel, stride, dilation, padding)
+        xp = pad2d(x, padding)
+        columns = im2col(xp, kernel, stride, dilation, out_size, groups)
+        w = weight.reshape(groups, weight.shape[0] // groups, -1)
+        y = np.matmul(w, columns)  # (G, O/G, N*Ho*Wo)
+        if bias is not None:
+            y += bias.reshape(groups, -1, 1)
+        ctx.save_for_backward(columns if ctx.needs_input_grad[1] else None, weight)
+        ctx.geometry = (x.shape, xp.shape, stride, padding, dilation, out_size, groups)
+        y = y.reshape(weight.shape[0], x.shape[0], out_size[0], out_size[1])
+        return y.transpose(1, 0, 2, 3)  # (N, O, Ho, Wo), a view
+
+    @staticmethod
+    def backward(ctx, g):
+        columns, weight = ctx.saved_tensors
+        x_shape, padded_shape, stride, padding, dilation, out_size, groups = ctx.geometry
+        g_rows = g.transpose(1, 0, 2, 3).reshape(groups, weight.shape[0] // groups, -1)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            w = weight.reshape(groups, weight.shape[0] // groups, -1)
+            g_columns = np.matmul(w.transpose(0, 2, 1), batch_last(g, groups))
+            kernel = weight.shape[2:]
+            gxp = col2im(g_columns, padded_shape, kernel, stride, dilation, out_size)
+            gx = np.ascontiguousarray(crop2d(gxp, padding, x_shape[2:]))
+        if ctx.needs_input_grad[1]:
+            gw = np.matmul(g_rows, columns.transpose(0, 2, 1)).reshape(weight.shape)
+        if ctx.needs_input_grad[2]:
+            gb = g_rows.sum(axis=2).reshape(-1)
+        return gx, gw, gb
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
+    """2-D convolution of a batch of images with C_out filters.
+
+    out[n, o] = bias[o] + sum_c weight[o, c] (*) input[n, c], where (*) is 2-D
+    cross-correlation: each filter slides over the zero-padded image, one dot product per
+    position. With ``groups`` = G the channels split into G independent convolutions
+    (``groups=C_in`` is a depthwise convolution).
+
+    Args:
+        input: a batch (N, C_in, H, W), or one image (C_in, H, W).
+        weight: the filters, (C_out, C_in/groups, kH, kW).
+        bias: optional, (C_out,).
+        stride: step between windows, an int or (sH, sW).
+        padding: zeros added on each side: an int, (pH, pW), ``"valid"`` (none) or
+            ``"same"`` (output size = input size; stride 1 only).
+        dilation: spacing between kernel taps, an int or (dH, dW).
+        groups: how many independent groups the channels form.
+
+    Shape:
+        output (N, C_out, H_out, W_out) with
+        H_out = floor((H + 2 pH - dH (kH - 1) - 1) / sH) + 1, and likewise W_out.
+
+    Example:
+        >>> import abinitio as ab
+        >>> import abinitio.nn.functional as F
+        >>> x = ab.randn(8, 3, 32, 32)
+        >>> F.conv2d(x, ab.randn(16, 3, 3, 3), padding=1).shape
+        (8, 16, 32, 32)
+        >>> F.conv2d(x, ab.randn(6, 1, 5, 5), stride=2, groups=3).shape
+        (8, 6, 14, 14)
+    """
+    return _convolve("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
+    """1-D convolution of a batch of sequences: :func:`conv2d` on height-1 images.
+
+    out[n, o, t] = bias[o] + sum_{c, j} weight[o, c, j] * x[n, c, t*s + j*d], with x the
+    zero-padded input.
+
+    Args:
+        input: a batch (N, C_in, L), or one sequence (C_in, L).
+        weight: the filters, (C_out, C_in/groups, k).
+        bias: optional, (C_out,).
+        stride, padding, dilation, groups: as in :func:`conv2d`, one number each.
+
+    Shape:
+        output (N, C_out, L_out), L_out = floor((L + 2 p - d (k - 1) - 1) / s) + 1.
+
+    Example:
+        >>> import abinitio as ab
+        >>> import abinitio.nn.functional as F
+        >>> F.conv1d(ab.randn(4, 2, 50), ab.randn(8, 2, 3), padding="same").shape
+        (4, 8, 50)
+    """
+    return _convolve("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _convolve(op, dims, input, weight, bias, stride, padding, dilation, groups):
+    """Validate the arguments, view 1-D as 2-D and one sample as a batch, apply Conv2d."""
+    _check_conv_shapes(op, dims, input, weight, bias, groups)
+    kernel = tuple(weight.shape[2:])
+    stride = int_tuple(stride, dims, "stride", op, minimum=1)
+    dilation = int_tuple(dilation, dims, "dilation", op, minimum=1)
+    pads = conv_padding(padding, kernel, stride, dilation, op)
+    _check_kernel_fits(op, input.shape[-dims:], kernel, dilation, pads)
+    batched = input.ndim == dims + 2
+    x = input if batched else reshape(input, (1,) + tuple(input.shape))
+    if dims == 1:
+        x = reshape(x, x.shape[:2] + (1,) + x.shape[2:])
+        weight = reshape(weight, weight.shape[:2] + (1,) + weight.shape[2:])
+        stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
+    y = Conv2d.apply(x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    if dims == 1:
+        y = reshape(y, y.shape[:2] + y.shape[3:])
+    return y if batched else reshape(y, y.shape[1:])
+
+
+def _check_conv_shapes(op, dims, input, weight, bias, groups) -> None:
+    unbatched, batched = _LAYOUTS[dims]
+    if input.ndim not in (dims + 1, dims + 2):
+        raise ValueError(
+            f"{op}: expected a {dims + 1}-D {unbatched} or {dims + 2}-D {batched} input, "
+            f"got shape {tuple(input.shape)}"
+        )
+    kernel = "kH, kW" if dims == 2 else "k"
+    if weight.ndim != dims + 2:
+        raise ValueError(
+            f"{op}: expected a {dims + 2}-D weight (C_out, C_in/groups, {kernel}), "
+            f"got shape {tuple(weight.shape)}"
+        )
+    if not isinstance(groups, numbers.Integral) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    channels, c_out = input.shape[-dims - 1], weight.shape[0]
+    if channels != weight.shape[1] * groups:
+        read_as = f", read as one unbatched sample {unbatched}" if input.ndim == dims + 1 else ""
+        raise ValueError(
+            f"{op}: input has {channels} channels but weight expects {weight.shape[1] * groups} "
+            f"(input shape {tuple(input.shape)}{read_as}; weight shape {tuple(weight.shape)}, "
+            f"groups={groups})"
+        )
+    if c_out % groups:
+        raise ValueError(
+            f"{op}: groups={groups} must divide the {c_out} output channels "
+            f"(weight shape {tuple(weight.shape)})"
+        )
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise ValueError(
+            f"{op}: expected a bias of shape ({c_out},), one per output channel, "
+            f"got shape {tuple(bias.shape)}"
+        )
+
+
+def _check_kernel_fits(op, size, kernel, dilation, pads) -> None:
+    """Raise unless the dilated kernel fits inside the padded input (one output at least)."""
+    dilated = tuple(span(k, d) for k, d in zip(kernel, dilation))
+    padded = tuple(n + before + after for n, (before, after) in zip(size, pads))
+    if any(k > n for k, n in zip(dilated, padded)):
+        raise ValueError(
+            f"{op}: kernel {tuple(kernel)} (dilated {dilated}) is larger than the padded "
+            f"input {padded}"
+        )
+
+
+def _reference_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """The sum :class:`Conv2d` computes, composed from pad, slicing and matmul (the oracle
+    the tests check it against): for each group and kernel offset (i, j), the strided
+    slice of the padded input that the offset reads, times the weights w[:, :, i, j]."""
+    kernel = tuple(weight.shape[2:])
+    stride = int_tuple(stride, 2, "stride", "conv2d", minimum=1)
+    dilation = int_tuple(dilation, 2, "dilation", "conv2d", minimum=1)
+    pads = conv_padding(padding, kernel, stride, dilation, "conv2d")
+    (top, bottom), (left, right) = pads
+    xp = pad(input, (left, right, top, bottom))
+    out_size = output_size(input.shape[2:], kernel, stride, dilation, pads)
+    c_in, c_out = weight.shape[1], weight.shape[0] // groups
+    outputs = []
+    for g in range(groups):
+        total = 0
+        for i, j, (_, rows, cols) in window_slices(kernel, stride, dilation, out_size):
+            patch = xp[:, g * c_in : (g + 1) * c_in, rows, cols]  # (N, C/G, Ho, Wo)
+            w_ij = weight[g * c_out : (g + 1) * c_out, :, i, j]  # (O/G, C/G)
+            total = total + (patch.permute(0, 2, 3, 1) @ w_ij.T).permute(0, 3, 1, 2)
+        outputs.append(total)
+    y = cat(outputs, 1)
+    return y if bias is None else y + bias.reshape(1, -1, 1, 1)

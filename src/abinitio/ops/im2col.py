@@ -1,0 +1,169 @@
+"""Sliding windows: the machinery that convolution and pooling share.
+
+A 2-D convolution or pooling slides a (kH, kW) window over the zero-padded input ``xp``,
+``stride`` pixels at a time, reading every ``dilation``-th pixel inside the window. Output
+position (y, x) reads, for each kernel offset (i, j), the pixel
+
+    xp[..., y*sh + i*dh, x*sw + j*dw]
+
+Two ways to organise that reading, and both are used here:
+
+* **im2col** copies every window into one column of a matrix, so that a convolution
+  becomes a single matrix product (one GEMM, which BLAS runs at full speed):
+  ``columns[(c, i, j), (n, y, x)] = xp[n, c, y*sh + i*dh, x*sw + j*dw]``.
+* **kernel offsets**: for a fixed offset (i, j), the pixels read over *all* output
+  positions form one strided slice of ``xp`` of shape (Ho, Wo). A Python loop over the
+  kH*kW offsets (never over pixels or windows) then handles pooling and **col2im**, the
+  adjoint of im2col that adds every column entry back onto the pixel it came from.
+
+This file also turns user arguments (ints, tuples, ``"same"``) into the tuples the
+primitives take, so every op validates them the same way.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def int_tuple(value, n: int, name: str, op: str, minimum: int = 0) -> tuple:
+    """An int or a sequence of ``n`` ints, each at least ``minimum``, as an ``n``-tuple."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+    valid = len(values) == n and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= minimum for v in values
+    )
+    if not valid:
+        raise ValueError(
+            f"{op}: {name} must be an int or a tuple of {n} ints, each >= {minimum}; got {value!r}"
+        )
+    return tuple(int(v) for v in values)
+
+
+def span(kernel: int, dilation: int) -> int:
+    """How many pixels a dilated kernel covers: d*(k - 1) + 1."""
+    return dilation * (kernel - 1) + 1
+
+
+def conv_padding(padding, kernel, stride, dilation, op: str) -> tuple:
+    """``padding`` (int, tuple, ``"valid"`` or ``"same"``) as ((before, after), ...) per dim.
+
+    ``"same"`` keeps the output size equal to the input size (stride 1 only): it pads
+    d*(k - 1) in total, half before and the rest (one more, when odd) after, as PyTorch does.
+    """
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding != "same":
+            raise ValueError(
+                f"{op}: padding must be an int, a tuple, 'same' or 'valid'; got {padding!r}"
+            )
+        if any(s != 1 for s in stride):
+            raise ValueError(
+                f"{op}: padding='same' is not supported for strided convolutions "
+                f"(stride {stride}); use an explicit padding"
+            )
+        totals = [span(k, d) - 1 for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    return tuple((p, p) for p in int_tuple(padding, n, "padding", op))
+
+
+def output_size(size, kernel, stride, dilation, pads) -> tuple:
+    """Output length per dim: floor((size + before + after - span) / stride) + 1."""
+    return tuple(
+        (n + before + after - span(k, d)) // s + 1
+        for n, k, s, d, (before, after) in zip(size, kernel, stride, dilation, pads)
+    )
+
+
+def pad2d(x, pads, value: float = 0.0):
+    """A copy of ``x`` with its last two axes padded by ``pads`` = ((top, bottom), (left,
+    right)) filled with ``value``; ``x`` itself when there is nothing to pad."""
+    (top, bottom), (left, right) = pads
+    if top == bottom == left == right == 0:
+        return x
+    height, width = x.shape[-2:]
+    shape = x.shape[:-2] + (top + height + bottom, left + width + right)
+    xp = np.full_like(x, value, shape=shape)
+    xp[..., top : top + height, left : left + width] = x
+    return xp
+
+
+def crop2d(xp, pads, size):
+    """The (H, W) = ``size`` interior of a padded array: the inverse of :func:`pad2d`."""
+    (top, _), (left, _) = pads
+    return xp[..., top : top + size[0], left : left + size[1]]
+
+
+def window_slices(kernel, stride, dilation, out_size):
+    """For each kernel offset (i, j): the index of the strided slice of the padded input
+    that this offset reads at every output position, rows i*dh + sh*y for y < Ho."""
+    for i in range(kernel[0]):
+        first = i * dilation[0]
+        rows = slice(first, first + stride[0] * (out_size[0] - 1) + 1, stride[0])
+        for j in range(kernel[1]):
+            first = j * dilation[1]
+            cols = slice(first, first + stride[1] * (out_size[1] - 1) + 1, stride[1])
+            yield i, j, (Ellipsis, rows, cols)
+
+
+def windows_are_disjoint(kernel, stride, dilation) -> bool:
+    """True when no two windows share a pixel (each spans at most its stride), so that
+    writing a window's gradient needs no addition."""
+    return all(span(k, d) <= s for k, s, d in zip(kernel, stride, dilation))
+
+
+def windows(xp, kernel, stride, dilation, out_size):
+    """All windows as a view (no copy): shape (..., Ho, Wo, kH, kW) and
+    ``view[..., y, x, i, j] = xp[..., y*sh + i*dh, x*sw + j*dw]``."""
+    spans = (span(kernel[0], dilation[0]), span(kernel[1], dilation[1]))
+    view = sliding_window_view(xp, spans, axis=(-2, -1))
+    view = view[..., :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
+    return view[..., : out_size[0], : out_size[1], :, :]
+
+
+def im2col(xp, kernel, stride, dilation, out_size, groups: int):
+    """Columns of shape (G, C/G*kH*kW, N*Ho*Wo), one per output position:
+    ``columns[g, (c, i, j), (n, y, x)] = xp[n, g*C/G + c, y*sh + i*dh, x*sw + j*dw]``.
+
+    The row index (c, i, j) matches a weight of shape (O, C/G, kH, kW) flattened to
+    (O, C/G*kH*kW), so a convolution is one matrix product per group. Copying with the
+    output pixels innermost keeps the copy's inner loop long (Wo elements, not kW).
+
+    Example: the four 2x2 windows of a 3x3 image, one per column
+        >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+        >>> im2col(x, (2, 2), (1, 1), (1, 1), (2, 2), groups=1)[0]
+        array([[0., 1., 3., 4.],
+               [1., 2., 4., 5.],
+               [3., 4., 6., 7.],
+               [4., 5., 7., 8.]])
+    """
+    n = xp.shape[0]
+    view = windows(xp, kernel, stride, dilation, out_size)  # (N, C, Ho, Wo, kH, kW)
+    view = view.transpose(1, 4, 5, 0, 2, 3)  # (C, kH, kW, N, Ho, Wo)
+    return np.ascontiguousarray(view).reshape(groups, -1, n * out_size[0] * out_size[1])
+
+
+def col2im(columns, padded_shape, kernel, stride, dilation, out_size):
+    """The adjoint of :func:`im2col`: the (N, C, Hp, Wp) array in which every column entry
+    is added onto the pixel it was copied from (overlapping windows add up). One strided
+    add per kernel offset; no loop over pixels.
+
+    Here the columns list the batch innermost: ``columns[(c, i, j), (y, x, n)]``, shape
+    (C*kH*kW, Ho*Wo*N) (or (G, C/G*kH*kW, Ho*Wo*N)). Then one kernel offset's add covers
+    Wo*N consecutive numbers per output row instead of Wo, several times faster on small
+    images. The result is a view of a (C, Hp, Wp, N) array.
+    """
+    n, c = padded_shape[:2]
+    blocks = columns.reshape(c, kernel[0], kernel[1], out_size[0], out_size[1], n)
+    grad = np.zeros_like(columns, shape=(c,) + tuple(padded_shape[2:]) + (n,))
+    for i, j, (_, rows, cols) in window_slices(kernel, stride, dilation, out_size):
+        grad[:, rows, cols] += blocks[:, i, j]
+    return grad.transpose(3, 0, 1, 2)
+
+
+def batch_last(x, groups: int):
+    """(N, C, H, W) -> (G, C/G, H*W*N): the batch-innermost order :func:`col2im` takes."""
+    return x.transpose(1, 2, 3, 0).reshape(groups, x.shape[1] // groups, -1)
