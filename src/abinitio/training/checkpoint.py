@@ -1,0 +1,74 @@
+"""Training checkpoints: everything needed to continue a run exactly where it stopped.
+
+One safetensors file (written atomically by :func:`abinitio.save`) holds the model's and the
+optimiser's arrays, and, in its JSON metadata, the epoch, the callbacks' state (scheduler,
+early stopping), the random generator's state and the history so far. Restoring all of
+them makes a resumed run bit-identical to one that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+
+from abinitio import random
+from abinitio.serialization import load, save
+
+CHECKPOINT_FORMAT = "abinitio-checkpoint/1"
+CHECKPOINT_NAME = "checkpoint.safetensors"
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint that does not fit the model, optimiser or callbacks it is loaded into."""
+
+
+def checkpoint_path(directory: str | os.PathLike) -> str:
+    return os.path.join(os.fspath(directory), CHECKPOINT_NAME)
+
+
+def save_checkpoint(directory, *, epoch: int, model, optimizer, callbacks, history) -> str:
+    """Write the full training state after ``epoch`` completed epochs; returns the path."""
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "epoch": int(epoch),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "callbacks": {type(cb).__name__: cb.state_dict() for cb in callbacks},
+        "rng": random.get_rng_state(),
+        "history": history.epochs,
+    }
+    path = checkpoint_path(directory)
+    save(state, path)
+    return path
+
+
+def load_checkpoint(directory) -> dict:
+    """Read a checkpoint written by :func:`save_checkpoint`, with clear errors."""
+    path = checkpoint_path(directory)
+    if not os.path.isdir(os.fspath(directory)):
+        raise FileNotFoundError(f"resume: no run directory at {os.fspath(directory)!r}")
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"resume: {os.fspath(directory)!r} holds no {CHECKPOINT_NAME}: the run did not "
+            "finish an epoch, or this is not a run directory"
+        )
+    state = load(path)
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointMismatchError(f"resume: {path!r} is not an abinitio training checkpoint")
+    return state
+
+
+def restore(state: dict, *, model, optimizer, callbacks) -> None:
+    """Load a checkpoint's state into the objects of a new run (and the generator)."""
+    try:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError) as error:
+        raise CheckpointMismatchError(
+            f"resume: the checkpoint does not fit this model/optimiser: {error}"
+        ) from None
+    saved = state.get("callbacks", {})
+    for callback in callbacks:
+        name = type(callback).__name__
+        if name in saved:
+            callback.load_state_dict(saved[name])
+    random.set_rng_state(state["rng"])
