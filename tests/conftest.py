@@ -22,6 +22,12 @@ def _seed_everything():
     np.random.seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Generated data sets (MNIST-1D) go to a cache inside the test session's temp dir."""
+    monkeypatch.setenv("ABINITIO_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 @pytest.fixture(scope="session")
 def torch():
     return pytest.importorskip("torch")

@@ -12,7 +12,7 @@ Example:
     tensor([36.,  0.])
 """
 
-from abinitio import autograd, backend, nn, ops, random  # noqa: E402  (subpackages, as torch.nn)
+from abinitio import autograd, backend, data, nn, ops, optim, random, utils  # subpackages
 from abinitio._version import __version__
 from abinitio.autograd.function import Function
 from abinitio.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -115,6 +115,7 @@ from abinitio.ops import (
     where,
 )
 from abinitio.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from abinitio.serialization import load, save
 from abinitio.tensor import Tensor
 
 clip = clamp

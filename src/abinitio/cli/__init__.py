@@ -1,0 +1,71 @@
+"""The ``abinitio`` command (also ``python -m abinitio``).
+
+    abinitio train [--model mlp] [--dataset digits] [--epochs N] ...   train, leave a run dir
+    abinitio evaluate RUN_DIR                                          test metrics of a run
+    abinitio predict RUN_DIR INPUT.npy                                 classes for new inputs
+    abinitio demo                                                      the bare engine on two moons
+    abinitio info                                                      versions
+
+Exit codes: 0 success, 2 bad input (nothing was done), 3 training diverged (the last good
+checkpoint is kept), 130 interrupted by Ctrl-C (resume with ``--resume RUN_DIR``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from abinitio.cli.options import UsageError
+
+EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="abinitio", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    train = commands.add_parser("train", help="train a model and write a run directory")
+    train.add_argument("--model", help="mlp (default), ...")
+    train.add_argument("--dataset", help="digits (default), mnist1d, moons, mnist:DIR, ...")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--optimizer", help="sgd, adam, adamw or rmsprop")
+    train.add_argument("--weight-decay", type=float)
+    train.add_argument("--dropout", type=float)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--val-fraction", type=float, help="training share held out to validate")
+    train.add_argument("--grad-clip", type=float, help="clip the gradient norm to this value")
+    train.add_argument("--out", help="run directory (default runs/<dataset>-<model>-<time>)")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
+    train.add_argument("--config", metavar="FILE.toml", help="options from a TOML file")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    evaluate = commands.add_parser("evaluate", help="test metrics of a finished run")
+    evaluate.add_argument("run_dir")
+    predict = commands.add_parser("predict", help="predict classes for inputs in a .npy file")
+    predict.add_argument("run_dir")
+    predict.add_argument("input", help="a .npy array: one sample or a batch")
+    predict.add_argument("--output", help="also save the predicted classes to this .npy file")
+    demo = commands.add_parser("demo", help="the bare engine: a 2-layer network on two moons")
+    demo.add_argument("--steps", type=int, default=1500)
+    demo.add_argument("--seed", type=int, default=0)
+    commands.add_parser("info", help="versions of abinitio and its libraries")
+    return parser
+
+
+def main(argv=None) -> int:
+    from abinitio.cli import commands
+
+    args = build_parser().parse_args(argv)
+    handler = getattr(commands, args.command or "train")
+    try:
+        return handler(args)
+    except UsageError as error:
+        print(f"abinitio: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except commands.TRAINING_STOPPED as error:
+        print(f"\nabinitio: {error}", file=sys.stderr)
+        return EXIT_INTERRUPTED if "interrupted" in str(error) else EXIT_DIVERGED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

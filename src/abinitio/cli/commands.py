@@ -1,0 +1,93 @@
+"""What each ``abinitio`` subcommand does, given its parsed arguments."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from abinitio.cli.options import UsageError
+from abinitio.serialization import CheckpointError
+from abinitio.training import CheckpointMismatchError, TrainingDiverged, TrainingInterrupted
+
+TRAINING_STOPPED = (TrainingDiverged, TrainingInterrupted)
+
+
+def train(args) -> int:
+    from abinitio.cli import train as training
+
+    options = {k: getattr(args, k, None) for k in ("model", "dataset", "epochs", "batch_size",
+               "lr", "optimizer", "weight_decay", "dropout", "seed", "val_fraction",
+               "grad_clip", "out")}  # fmt: skip
+    progress = not getattr(args, "no_progress", False)
+    if getattr(args, "resume", None):
+        run_dir = args.resume
+        overrides = {"epochs": options["epochs"]} if options["epochs"] is not None else {}
+        config = training.config_of_run(run_dir, overrides)
+        try:
+            training.train(config, run_dir=run_dir, resume=True, progress=progress)
+        except (FileNotFoundError, CheckpointMismatchError, CheckpointError) as error:
+            raise UsageError(f"cannot resume {run_dir!r}: {error}") from None
+        return 0
+    config = training.resolve_config(options, getattr(args, "config", None))
+    training.train(config, progress=progress)
+    return 0
+
+
+def evaluate(args) -> int:
+    from abinitio.cli import train as training
+    from abinitio.nn import CrossEntropyLoss
+    from abinitio.optim import SGD
+    from abinitio.training import Trainer
+
+    config, data, model = training.load_trained_model(args.run_dir)
+    _, _, test_loader = training.loaders(data, config)
+    trainer = Trainer(model, SGD(model.parameters(), lr=0.0), CrossEntropyLoss(),
+                      progress=False, log=None)  # fmt: skip
+    results = training.evaluate_model(trainer, data, test_loader)
+    results["parameters"] = sum(p.numel() for p in model.parameters())
+    results["epochs_run"] = "-"
+    print(f"{args.run_dir}: {config.model} on {config.dataset}")
+    print(training.results_table(results))
+    report = results["report"]
+    print(f"{'macro F1':<13}  {report['macro_f1']:>12.4f}")
+    return 0
+
+
+def predict(args) -> int:
+    from abinitio import Tensor, no_grad
+    from abinitio.cli import train as training
+
+    if not os.path.exists(args.input):
+        raise UsageError(f"input file {args.input!r} does not exist")
+    try:
+        array = np.load(args.input, allow_pickle=False)
+    except ValueError as error:
+        raise UsageError(f"{args.input!r} is not a NumPy .npy array: {error}") from None
+    config, data, model = training.load_trained_model(args.run_dir)
+    batch = training.as_batch(np.asarray(array, dtype=np.float32), data.input_shape)
+    with no_grad():
+        probabilities = model(Tensor(batch)).softmax(-1).numpy()
+    classes = probabilities.argmax(-1)
+    print(f"{'index':>5}  {'class':<12} probability")
+    for i, (label, p) in enumerate(zip(classes, probabilities)):
+        print(f"{i:>5}  {str(data.classes[label]):<12} {p[label]:.3f}")
+    if args.output:
+        np.save(args.output, classes)
+    return 0
+
+
+def demo(args) -> int:
+    from abinitio.demo import train_two_moons
+
+    train_two_moons(steps=args.steps, seed=args.seed, print_every=max(args.steps // 10, 1))
+    return 0
+
+
+def info(args) -> int:
+    import numpy
+
+    import abinitio
+
+    print(f"abinitio {abinitio.__version__}, NumPy {numpy.__version__}")
+    return 0

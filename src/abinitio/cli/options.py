@@ -1,0 +1,118 @@
+"""The options of ``abinitio train``: defaults, a TOML config file, the command line.
+
+Precedence, lowest first: built-in defaults, the recipe for the chosen data set and model
+(see :mod:`abinitio.cli.registry`), the ``--config`` file, then the command line. Every
+option can be set in the file under the same name (``batch_size`` or ``batch-size``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class UsageError(ValueError):
+    """Bad input on the command line or in a config file: exit code 2, nothing done."""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Every option of a training run. ``None`` means: take the recipe's value."""
+
+    model: str = "mlp"
+    dataset: str = "digits"
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    optimizer: str | None = None
+    weight_decay: float | None = None
+    dropout: float = 0.0
+    seed: int = 0
+    val_fraction: float | None = None
+    grad_clip: float | None = None
+    out: str | None = None
+
+    def merged(self, values: dict) -> TrainConfig:
+        """A copy with ``values`` (from a file or the command line) applied on top."""
+        known = {field.name for field in dataclasses.fields(self)}
+        updates = {}
+        for raw_key, value in values.items():
+            key = raw_key.replace("-", "_")
+            if key not in known:
+                raise UsageError(
+                    f"unknown option {raw_key!r}; valid options: {', '.join(sorted(known))}"
+                )
+            if value is not None:
+                updates[key] = value
+        return dataclasses.replace(self, **updates)
+
+    def with_recipe(self, recipe: dict) -> TrainConfig:
+        """Fill the options still unset (``None``) from the recipe."""
+        missing = {k: v for k, v in recipe.items() if getattr(self, k) is None}
+        return dataclasses.replace(self, **missing)
+
+    def validate(self, optimizers) -> None:
+        """Refuse impossible values before any work is done."""
+        checks = [
+            (self.epochs is None or self.epochs >= 0, "epochs", "a non-negative integer"),
+            (self.batch_size is None or self.batch_size > 0, "batch_size", "a positive integer"),
+            (
+                self.lr is None or (math.isfinite(self.lr) and self.lr > 0),
+                "lr",
+                "a positive number",
+            ),
+            (self.weight_decay is None or self.weight_decay >= 0, "weight_decay", ">= 0"),
+            (0 <= self.dropout < 1, "dropout", "in [0, 1)"),
+            (self.val_fraction is None or 0 <= self.val_fraction < 1, "val_fraction", "in [0, 1)"),
+            (self.grad_clip is None or self.grad_clip > 0, "grad_clip", "a positive number"),
+            (self.seed >= 0, "seed", "a non-negative integer"),
+        ]
+        for ok, name, expected in checks:
+            if not ok:
+                raise UsageError(
+                    f"--{name.replace('_', '-')} must be {expected}, got {getattr(self, name)!r}"
+                )
+        if self.optimizer is not None and self.optimizer not in optimizers:
+            raise UsageError(
+                f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(optimizers)}"
+            )
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+def read_toml(path: str) -> dict:
+    """A config file's options as a flat dict, with errors that name the file."""
+    try:
+        with open(path, "rb") as file:
+            values = tomllib.load(file)
+    except FileNotFoundError:
+        raise UsageError(f"config file {path!r} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"config file {path!r} is not valid TOML: {error}") from None
+    nested = [key for key, value in values.items() if isinstance(value, dict)]
+    if nested:
+        raise UsageError(f"config file {path!r}: tables are not supported ({', '.join(nested)})")
+    return values
+
+
+def to_toml(values: dict) -> str:
+    """Flat key = value TOML for strings, numbers and booleans (what configs hold)."""
+    lines = []
+    for key, value in values.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            text = repr(value)
+        elif isinstance(value, str):
+            text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        else:
+            raise TypeError(f"to_toml: cannot write {key} = {value!r}")
+        lines.append(f"{key} = {text}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,193 @@
+"""``abinitio train``: build a data set and a model from options, train, and leave a run
+directory behind.
+
+A run directory holds ``config.toml`` (every option, enough to rebuild the model),
+``checkpoint.safetensors`` (written after every epoch; ``--resume`` continues from it),
+``model.safetensors`` (the final weights), ``metrics.json`` (the per-epoch history and the
+test metrics) and ``report.html`` (curves, confusion matrix, mistakes, pictures).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import numpy as np
+
+import abinitio as ab
+from abinitio import nn
+from abinitio.cli import registry
+from abinitio.cli.options import TrainConfig, UsageError, read_toml, to_toml
+from abinitio.data import DataLoader, Subset, TensorDataset
+from abinitio.data.datasets.splits import stratified_split
+from abinitio.serialization import save
+from abinitio.training import Callback, Trainer, classification_report
+
+CONFIG_NAME, MODEL_NAME, METRICS_NAME, REPORT_NAME = (
+    "config.toml", "model.safetensors", "metrics.json", "report.html",
+)  # fmt: skip
+
+
+def resolve_config(cli_values: dict, config_file: str | None = None) -> TrainConfig:
+    """Defaults <- recipe <- config file <- command line, validated."""
+    config = TrainConfig()
+    if config_file:
+        config = config.merged(read_toml(config_file))
+    config = config.merged(cli_values)
+    config = config.with_recipe(registry.recipe(config.dataset, config.model))
+    config.validate(list(registry.OPTIMIZERS))
+    if config.model not in registry.MODELS:
+        raise UsageError(
+            f"unknown model {config.model!r}; choose one of: {', '.join(registry.MODELS)}"
+        )
+    return config
+
+
+def config_of_run(run_dir: str, overrides: dict | None = None) -> TrainConfig:
+    """The options a run directory was made with (``--resume`` and ``evaluate`` use it)."""
+    if not os.path.isdir(run_dir):
+        raise UsageError(f"run directory {run_dir!r} does not exist")
+    path = os.path.join(run_dir, CONFIG_NAME)
+    if not os.path.exists(path):
+        raise UsageError(f"{run_dir!r} is not a run directory: it has no {CONFIG_NAME}")
+    config = TrainConfig().merged(read_toml(path)).merged(overrides or {})
+    config.validate(list(registry.OPTIMIZERS))
+    return config
+
+
+def default_run_dir(config: TrainConfig) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return os.path.join("runs", f"{registry.dataset_name(config.dataset)}-{config.model}-{stamp}")
+
+
+class MetricsWriter(Callback):
+    """Keep ``metrics.json`` current after every epoch, so a killed run leaves its history."""
+
+    def __init__(self, run_dir: str) -> None:
+        self.run_dir = run_dir
+
+    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None:
+        write_json(os.path.join(self.run_dir, METRICS_NAME), {"history": trainer.history.epochs})
+
+
+def write_json(path: str, payload: dict) -> None:
+    """Write JSON atomically: a temporary file, then a rename over the old one."""
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "w", encoding="utf-8") as file:
+        json.dump(payload, file, indent=2)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+def loaders(data, config: TrainConfig):
+    """Train/validation/test loaders; the validation set is a seeded, stratified part of
+    the training set (none when ``val_fraction`` is 0)."""
+    train_set = TensorDataset(data.x_train, data.y_train)
+    val_loader = None
+    if config.val_fraction > 0:
+        train_index, val_index = stratified_split(data.y_train, config.val_fraction, config.seed)
+        val_loader = DataLoader(Subset(train_set, val_index), batch_size=512)
+        train_set = Subset(train_set, train_index)
+    train_loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=True)
+    test_loader = DataLoader(TensorDataset(data.x_test, data.y_test), batch_size=512)
+    return train_loader, val_loader, test_loader
+
+
+def train(config: TrainConfig, run_dir: str | None = None, resume: bool = False,
+          progress: bool = True, log=print) -> dict:  # fmt: skip
+    """Run training end to end; returns the final metrics (also in ``metrics.json``)."""
+    data = registry.load_dataset(config.dataset)
+    ab.manual_seed(config.seed)
+    model = registry.build_model(config, data)
+    optimizer = registry.build_optimizer(config, model)
+    run_dir = run_dir or config.out or default_run_dir(config)
+    if not resume:
+        _create_run_dir(run_dir, config)
+    train_loader, val_loader, test_loader = loaders(data, config)
+    log(f"run directory: {run_dir}")
+    nn.summary(model, (1, *data.input_shape), print_fn=log)
+    trainer = Trainer(model, optimizer, nn.CrossEntropyLoss(), callbacks=[MetricsWriter(run_dir)],
+                      grad_clip_norm=config.grad_clip, checkpoint_dir=run_dir,
+                      progress=progress, log=log)  # fmt: skip
+    started = time.perf_counter()
+    history = trainer.fit(train_loader, val_loader, epochs=config.epochs, resume=resume)
+    save(model.state_dict(), os.path.join(run_dir, MODEL_NAME))
+    results = finish_run(run_dir, config, data, trainer, test_loader, history)
+    results["seconds"] = time.perf_counter() - started
+    log(results_table(results))
+    return results
+
+
+def _create_run_dir(run_dir: str, config: TrainConfig) -> None:
+    if os.path.exists(os.path.join(run_dir, CONFIG_NAME)):
+        raise UsageError(
+            f"{run_dir!r} already holds a run; choose another --out, or continue it with "
+            f"--resume {run_dir}"
+        )
+    os.makedirs(run_dir, exist_ok=True)
+    values = {**config.as_dict(), "out": run_dir}
+    with open(os.path.join(run_dir, CONFIG_NAME), "w", encoding="utf-8") as file:
+        file.write(to_toml(values))
+
+
+def evaluate_model(trainer, data, test_loader) -> dict:
+    """Test loss, accuracy and the full classification report."""
+    metrics = trainer.evaluate(test_loader)
+    outputs, targets = trainer.predict(test_loader)
+    predictions = outputs.argmax(axis=-1)
+    report = classification_report(targets, predictions, data.num_classes)
+    return {"test_loss": metrics["loss"], "test_accuracy": metrics["accuracy"],
+            "report": report, "predictions": predictions}  # fmt: skip
+
+
+def finish_run(run_dir, config, data, trainer, test_loader, history) -> dict:
+    evaluation = evaluate_model(trainer, data, test_loader)
+    predictions = evaluation.pop("predictions")
+    parameters = sum(p.numel() for p in trainer.model.parameters())
+    results = {"test_loss": evaluation["test_loss"], "test_accuracy": evaluation["test_accuracy"],
+               "parameters": parameters, "epochs_run": len(history)}  # fmt: skip
+    metrics = {"history": history.epochs, **results, "test_report": evaluation["report"]}
+    write_json(os.path.join(run_dir, METRICS_NAME), metrics)
+    from abinitio.cli.report import write_run_report
+
+    write_run_report(os.path.join(run_dir, REPORT_NAME), config, data, trainer.model, history,
+                     results, evaluation["report"], predictions)  # fmt: skip
+    return results
+
+
+def results_table(results: dict) -> str:
+    rows = [("test accuracy", f"{results['test_accuracy']:.2%}"),
+            ("test loss", f"{results['test_loss']:.4f}"),
+            ("parameters", f"{results['parameters']:,}"),
+            ("epochs", str(results["epochs_run"]))]  # fmt: skip
+    width = max(len(name) for name, _ in rows)
+    lines = ["", "final test metrics", "-" * (width + 14)]
+    lines += [f"{name:<{width}}  {value:>12}" for name, value in rows]
+    return "\n".join(lines)
+
+
+def load_trained_model(run_dir: str):
+    """Rebuild a run's model from its config and load ``model.safetensors`` into it."""
+    config = config_of_run(run_dir)
+    data = registry.load_dataset(config.dataset)
+    model = registry.build_model(config, data)
+    path = os.path.join(run_dir, MODEL_NAME)
+    if not os.path.exists(path):
+        raise UsageError(f"{run_dir!r} has no {MODEL_NAME}: the run has not finished")
+    model.load_state_dict(ab.load(path))
+    model.eval()
+    return config, data, model
+
+
+def as_batch(array: np.ndarray, input_shape: tuple) -> np.ndarray:
+    """Accept one sample or a batch; anything else is a clear error."""
+    if tuple(array.shape) == tuple(input_shape):
+        return array[None]
+    if tuple(array.shape[1:]) == tuple(input_shape):
+        return array
+    raise UsageError(
+        f"input has shape {array.shape}; this model expects {tuple(input_shape)} for one "
+        f"sample or (N, {', '.join(map(str, input_shape))}) for a batch"
+    )
