@@ -4,6 +4,11 @@ The machines this runs on are shared and noisy, so each workload is timed in rou
 alternate between the frameworks (A, B, A, B, ...) in one process, and the figure quoted is
 the median over rounds; the ratio is the median of per-round ratios, which cancels slow
 drifts of the machine's speed.
+
+Two more precautions, both measured to matter on a 2-core machine: the order of the
+candidates rotates every round, and each timed block starts after a short pause. PyTorch's
+OpenMP threads and OpenBLAS's threads keep spinning for a while after their last parallel
+region, and whatever ran next on the same cores was measured up to 40% slower.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ def time_call(fn, repeat: int) -> float:
     return (time.perf_counter() - start) / repeat
 
 
-def compare(candidates: dict, repeat: int, rounds: int, warmup: int = 2) -> dict:
+def compare(
+    candidates: dict, repeat: int, rounds: int, warmup: int = 2, pause: float = 0.3
+) -> dict:
     """Time every candidate ``rounds`` times, interleaved. The first candidate is the
     baseline: each result has the median seconds per call and ``speed_vs_baseline``, the
     median over rounds of baseline_time / candidate_time (above 1: faster than baseline)."""
@@ -34,9 +41,12 @@ def compare(candidates: dict, repeat: int, rounds: int, warmup: int = 2) -> dict
         for _ in range(warmup):
             fn()
     samples = {name: [] for name in candidates}
-    for _ in range(rounds):
-        for name, fn in candidates.items():
-            samples[name].append(time_call(fn, repeat))
+    names = list(candidates)
+    for round_index in range(rounds):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            time.sleep(pause)  # let the previous candidate's worker threads go idle
+            samples[name].append(time_call(candidates[name], repeat))
     first = next(iter(candidates))
     result = {}
     for name, times in samples.items():
