@@ -137,7 +137,10 @@ def _seed_gradient(root: Tensor, gradient):
                 f"backward: grad can be implicitly created only for a scalar output, but this "
                 f"tensor has shape {root.shape}; pass gradient= (a tensor of that shape)"
             )
-        return np.ones_like(root.data)
+        data = root.data
+        if isinstance(data, (np.ndarray, np.generic)):
+            return np.ones(data.shape, data.dtype)  # ones_like's dispatch costs 2 us here
+        return np.ones_like(data)
     seed = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
     if seed.shape != root.data.shape:
         raise RuntimeError(

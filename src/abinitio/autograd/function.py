@@ -88,7 +88,7 @@ class Function:
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
-                needs.append(x.requires_grad)
+                needs.append(x._requires_grad)
             else:
                 arrays.append(x)
                 needs.append(False)

@@ -15,7 +15,7 @@ from abinitio.ops.arguments import operand
 def _matmul(a, b):
     """np.matmul, but (..., m, k) @ (k, n) becomes one (B*m, k) @ (k, n) GEMM."""
     if a.ndim > 2 and b.ndim == 2:
-        out = np.reshape(a, (-1, a.shape[-1])) @ b
+        out = a.reshape(-1, a.shape[-1]) @ b
         return out.reshape(a.shape[:-1] + (b.shape[1],))
     return np.matmul(a, b)
 
@@ -50,7 +50,7 @@ class MatMul(Function):
         if ctx.needs_input_grad[1]:
             if x2.ndim > 2 and y.ndim <= 2:  # fold the batch into one GEMM
                 k, n = x2.shape[-1], g2.shape[-1]
-                gy = np.reshape(x2, (-1, k)).T @ np.reshape(g2, (-1, n))
+                gy = x2.reshape(-1, k).T @ g2.reshape(-1, n)
             else:
                 gy = np.matmul(_swap(x2), g2)
             gy = gy[..., 0] if y.ndim == 1 else gy
@@ -75,12 +75,12 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        g2 = np.reshape(g, (-1, g.shape[-1]))
+        g2 = g.reshape(-1, g.shape[-1])
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = _matmul(g, weight)
         if ctx.needs_input_grad[1]:
-            gw = g2.T @ np.reshape(x, (-1, x.shape[-1]))
+            gw = g2.T @ x.reshape(-1, x.shape[-1])
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = g2.sum(axis=0)
         return gx, gw, gb
