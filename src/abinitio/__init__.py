@@ -120,4 +120,6 @@ from abinitio.tensor import Tensor
 
 clip = clamp
 
+backend.keep_freed_memory()  # see its docstring: large arrays are reused, not re-faulted
+
 __all__ = [name for name in dir() if not name.startswith("_")]
