@@ -1,8 +1,10 @@
-"""Pictures of a training run: matplotlib figures (``plots``) and a self-contained HTML report.
+"""Pictures: the autograd graph (``draw_graph``), matplotlib figures of a training run
+(``plots``) and a self-contained HTML report.
 
 Importing this package does not import matplotlib; the plotting functions do, when called.
 """
 
+from abinitio.viz.graph import draw_graph, to_dot
 from abinitio.viz.plots import (
     confusion_matrix,
     decision_boundary,
