@@ -11,20 +11,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 import abinitio as ab
-
-
-def two_moons(n: int, noise: float, rng: np.random.Generator):
-    """Two interleaving half circles in the plane, labelled 0 and 1 (float32)."""
-    half = n // 2
-    angle = rng.uniform(0, math.pi, size=n)
-    upper = np.stack([np.cos(angle[:half]), np.sin(angle[:half])], axis=1)
-    lower = np.stack([1 - np.cos(angle[half:]), 0.5 - np.sin(angle[half:])], axis=1)
-    points = np.concatenate([upper, lower]) + rng.normal(0, noise, size=(n, 2))
-    labels = np.concatenate([np.zeros(half), np.ones(n - half)])
-    return points.astype(np.float32), labels.astype(np.float32)
+from abinitio.data.datasets import moons
 
 
 def train_two_moons(
@@ -37,10 +25,8 @@ def train_two_moons(
 ) -> float:
     """Train and return the test accuracy; prints the loss as it falls."""
     ab.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    x_train, y_train = two_moons(800, 0.15, rng)
-    x_test, y_test = two_moons(400, 0.15, rng)
-    x, y = ab.tensor(x_train), ab.tensor(y_train)
+    x_train, y_train, x_test, y_test = moons(1200, noise=0.15, test_fraction=1 / 3, seed=seed)
+    x, y = ab.tensor(x_train), ab.tensor(y_train).float()
 
     # Xavier-style initial weights: variance 1/fan_in keeps tanh out of saturation
     w1 = (ab.randn(2, hidden) * (1 / math.sqrt(2))).requires_grad_()
@@ -67,6 +53,6 @@ def train_two_moons(
             log(f"step {step:5d}   loss {loss.item():.4f}")
     with ab.no_grad():
         predictions = (forward(ab.tensor(x_test)) > 0).numpy()
-    accuracy = float((predictions == (y_test > 0.5)).mean())
+    accuracy = float((predictions == (y_test == 1)).mean())
     log(f"test accuracy: {accuracy:.1%}")
     return accuracy

@@ -7,14 +7,13 @@ import numpy as np
 import abinitio as ab
 import abinitio.optim
 from abinitio import nn
-from abinitio.demo import two_moons
+from abinitio.data.datasets import moons
 
 
 def test_mlp_with_he_init_and_adam_learns_two_moons():
     start = time.perf_counter()
     rng = np.random.default_rng(0)
-    x_train, y_train = two_moons(1000, 0.2, rng)
-    x_test, y_test = two_moons(500, 0.2, rng)
+    x_train, y_train, x_test, y_test = moons(1500, noise=0.2, test_fraction=1 / 3, seed=0)
     model = nn.Sequential(
         nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 2)
     )

@@ -42,43 +42,33 @@ class Amax(Function):
     """y = max of x over dims.   dL/dx_i = g / k where x_i is one of the k maxima, else 0
     (ties share the gradient evenly, as in PyTorch's ``amax`` and full ``max()``)."""
 
-    @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        y = np.amax(x, axis=dims, keepdims=True)
+    reduce = staticmethod(np.amax)
+
+    @classmethod
+    def forward(cls, ctx, x, dims, keepdim):
+        y = cls.reduce(x, axis=dims, keepdims=True)
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim = dims, keepdim
         return y if keepdim else _drop_dims(y, dims)
 
     @staticmethod
     def backward(ctx, g):
-        return _split_among_ties(ctx, g)
+        x, y = ctx.saved_tensors
+        chosen = x == y
+        count = np.sum(chosen, axis=ctx.dims, keepdims=True)
+        g = g if ctx.keepdim else _expand_to_input(g, ctx.dims, False, y.shape)
+        return g * chosen / count.astype(g.dtype)
 
 
-class Amin(Function):
-    """y = min of x over dims.   dL/dx_i = g / k where x_i is one of the k minima, else 0."""
+class Amin(Amax):
+    """y = min of x over dims.   dL/dx_i = g / k where x_i is one of the k minima, else 0.
+    The same rule as :class:`Amax`: only the reduction differs."""
 
-    @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        y = np.amin(x, axis=dims, keepdims=True)
-        ctx.save_for_backward(x, y)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        return y if keepdim else _drop_dims(y, dims)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _split_among_ties(ctx, g)
+    reduce = staticmethod(np.amin)
 
 
 def _drop_dims(y, dims):
     return y.reshape(()) if dims is None else np.squeeze(y, axis=dims)
-
-
-def _split_among_ties(ctx, g):
-    x, y = ctx.saved_tensors
-    chosen = x == y
-    count = np.sum(chosen, axis=ctx.dims, keepdims=True)
-    g = g if ctx.keepdim else _expand_to_input(g, ctx.dims, False, y.shape)
-    return g * chosen / count.astype(g.dtype)
 
 
 class PickAlongDim(Function):
