@@ -1,0 +1,291 @@
+"""The Tensor's operators and mathematical methods, each one line.
+
+``x + y``, ``x.exp()``, ``x.sum(dim=1)``: every one of them calls the function of the same
+name in :mod:`abinitio.ops`, where the maths and the derivative live. :class:`Tensor`
+inherits them from :class:`TensorMethods`, which keeps ``tensor.py`` about the tensor itself
+(data, gradient, graph, conversions).
+
+The functions in :mod:`abinitio.ops` build Tensors, so they cannot be imported here before
+``Tensor`` exists; methods reach them through the package (``abinitio.ops``), which
+``tensor.py`` has loaded before any tensor can be made.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import abinitio
+
+
+class TensorMethods:
+    """Operators and methods shared by every Tensor (a mixin: it holds no state)."""
+
+    __slots__ = ()
+
+    # ---- operators ----------------------------------------------------------------------
+    def __add__(self, other):
+        return abinitio.ops.add(self, other)
+
+    def __radd__(self, other):
+        return abinitio.ops.add(other, self)
+
+    def __sub__(self, other):
+        return abinitio.ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return abinitio.ops.sub(other, self)
+
+    def __mul__(self, other):
+        return abinitio.ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return abinitio.ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return abinitio.ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return abinitio.ops.div(other, self)
+
+    def __pow__(self, exponent):
+        return abinitio.ops.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return abinitio.ops.pow(base, self)
+
+    def __matmul__(self, other):
+        return abinitio.ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return abinitio.ops.matmul(other, self)
+
+    def __neg__(self):
+        return abinitio.ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return abinitio.ops.abs(self)
+
+    def __getitem__(self, index):
+        return abinitio.ops.getitem(self, index)
+
+    def __eq__(self, other):
+        return abinitio.ops.eq(self, other)
+
+    def __ne__(self, other):
+        return abinitio.ops.ne(self, other)
+
+    def __lt__(self, other):
+        return abinitio.ops.lt(self, other)
+
+    def __le__(self, other):
+        return abinitio.ops.le(self, other)
+
+    def __gt__(self, other):
+        return abinitio.ops.gt(self, other)
+
+    def __ge__(self, other):
+        return abinitio.ops.ge(self, other)
+
+    def __and__(self, other):
+        return abinitio.ops.logical_and(self, other)
+
+    def __or__(self, other):
+        return abinitio.ops.logical_or(self, other)
+
+    def __invert__(self):
+        return self._make(np.logical_not(self.data), False, None)
+
+    # ---- methods (each one line: the maths lives in abinitio.ops) ---------------------
+    def add(self, other, *, alpha=1):
+        return abinitio.ops.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return abinitio.ops.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return abinitio.ops.mul(self, other)
+
+    def div(self, other):
+        return abinitio.ops.div(self, other)
+
+    def pow(self, exponent):
+        return abinitio.ops.pow(self, exponent)
+
+    def neg(self):
+        return abinitio.ops.neg(self)
+
+    def exp(self):
+        return abinitio.ops.exp(self)
+
+    def log(self):
+        return abinitio.ops.log(self)
+
+    def sqrt(self):
+        return abinitio.ops.sqrt(self)
+
+    def abs(self):
+        return abinitio.ops.abs(self)
+
+    def sin(self):
+        return abinitio.ops.sin(self)
+
+    def cos(self):
+        return abinitio.ops.cos(self)
+
+    def tanh(self):
+        return abinitio.ops.tanh(self)
+
+    def sigmoid(self):
+        return abinitio.ops.sigmoid(self)
+
+    def relu(self):
+        return abinitio.ops.relu(self)
+
+    def square(self):
+        return abinitio.ops.mul(self, self)
+
+    def softmax(self, dim, *, axis=None):
+        return abinitio.ops.softmax(self, dim, axis=axis)
+
+    def log_softmax(self, dim, *, axis=None):
+        return abinitio.ops.log_softmax(self, dim, axis=axis)
+
+    def clamp(self, min=None, max=None):
+        return abinitio.ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return abinitio.ops.maximum(self, other)
+
+    def minimum(self, other):
+        return abinitio.ops.minimum(self, other)
+
+    def where(self, condition, other):
+        return abinitio.ops.where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        return abinitio.ops.masked_fill(self, mask, value)
+
+    def sum(self, dim=None, keepdim=False, *, axis=None, dtype=None):
+        return abinitio.ops.sum(self, dim, keepdim, axis=axis, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False, *, axis=None, dtype=None):
+        return abinitio.ops.mean(self, dim, keepdim, axis=axis, dtype=dtype)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+        return abinitio.ops.var(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+        return abinitio.ops.std(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+
+    def max(self, dim=None, keepdim=False, *, axis=None):
+        return abinitio.ops.max(self, dim, keepdim, axis=axis)
+
+    def min(self, dim=None, keepdim=False, *, axis=None):
+        return abinitio.ops.min(self, dim, keepdim, axis=axis)
+
+    def amax(self, dim=None, keepdim=False, *, axis=None):
+        return abinitio.ops.amax(self, dim, keepdim, axis=axis)
+
+    def amin(self, dim=None, keepdim=False, *, axis=None):
+        return abinitio.ops.amin(self, dim, keepdim, axis=axis)
+
+    def prod(self, dim=None, keepdim=False, *, axis=None):
+        return abinitio.ops.prod(self, dim, keepdim, axis=axis)
+
+    def logsumexp(self, dim, keepdim=False, *, axis=None):
+        return abinitio.ops.logsumexp(self, dim, keepdim, axis=axis)
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None):
+        return abinitio.ops.argmax(self, dim, keepdim, axis=axis)
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None):
+        return abinitio.ops.argmin(self, dim, keepdim, axis=axis)
+
+    def all(self, dim=None, keepdim=False):
+        return self._make(np.all(self.data, axis=dim, keepdims=keepdim), False, None)
+
+    def any(self, dim=None, keepdim=False):
+        return self._make(np.any(self.data, axis=dim, keepdims=keepdim), False, None)
+
+    def reshape(self, *shape):
+        return abinitio.ops.reshape(self, *shape)
+
+    view = reshape  # no strides to respect here: a view is a reshape
+
+    def view_as(self, other):
+        return abinitio.ops.reshape(self, other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return abinitio.ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return abinitio.ops.unflatten(self, dim, sizes)
+
+    def permute(self, *dims):
+        return abinitio.ops.permute(self, *dims)
+
+    def transpose(self, dim0, dim1):
+        return abinitio.ops.transpose(self, dim0, dim1)
+
+    def t(self):
+        return abinitio.ops.transpose(self, 0, 1) if self.ndim == 2 else self
+
+    @property
+    def T(self):
+        return abinitio.ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):
+        return abinitio.ops.transpose(self, -2, -1)
+
+    def squeeze(self, dim=None):
+        return abinitio.ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return abinitio.ops.unsqueeze(self, dim)
+
+    def expand(self, *sizes):
+        return abinitio.ops.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return abinitio.ops.expand(self, *other.shape)
+
+    def split(self, split_size, dim=0):
+        return abinitio.ops.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return abinitio.ops.chunk(self, chunks, dim)
+
+    def matmul(self, other):
+        return abinitio.ops.matmul(self, other)
+
+    def gather(self, dim, index):
+        return abinitio.ops.gather(self, dim, index)
+
+    def index_select(self, dim, index):
+        return abinitio.ops.index_select(self, dim, index)
+
+    def eq(self, other):
+        return abinitio.ops.eq(self, other)
+
+    def ne(self, other):
+        return abinitio.ops.ne(self, other)
+
+    def lt(self, other):
+        return abinitio.ops.lt(self, other)
+
+    def le(self, other):
+        return abinitio.ops.le(self, other)
+
+    def gt(self, other):
+        return abinitio.ops.gt(self, other)
+
+    def ge(self, other):
+        return abinitio.ops.ge(self, other)
