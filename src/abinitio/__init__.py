@@ -12,7 +12,7 @@ Example:
     tensor([36.,  0.])
 """
 
-from abinitio import autograd, backend, data, nn, ops, optim, random, utils  # subpackages
+from abinitio import autograd, backend, data, nn, ops, optim, random, utils, viz  # subpackages
 from abinitio._version import __version__
 from abinitio.autograd.function import Function
 from abinitio.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
