@@ -24,7 +24,7 @@ from abinitio.ops.im2col import (
     im2col,
     int_tuple,
     output_size,
-    pad2d,
+    pad_batch_last,
     span,
     window_slices,
 )
@@ -41,47 +41,49 @@ class Conv2d(Function):
 
         y[n, o, u, v] = b[o] + sum_{c, i, j} w[o, c, i, j] * xp[n, c', u*sh + i*dh, v*sw + j*dw]
 
-    As matrices: X = im2col(xp), shape (G, C/G*kH*kW, N*Ho*Wo), and W_g = the weight of
+    As matrices: X = im2col(xp), shape (G, C/G*kH*kW, Ho*Wo*N), and W_g = the weight of
     group g flattened to (O/G, C/G*kH*kW); then Y_g = W_g @ X_g, one GEMM per group.
 
-    VJP, with G_g = the incoming gradient g arranged like Y_g, (O/G, N*Ho*Wo):
+    VJP, with G_g = the incoming gradient g arranged like Y_g, (O/G, Ho*Wo*N):
 
         dL/dW_g = G_g @ X_g^T,    dL/db[o] = sum_{n, u, v} g[n, o, u, v],
         dL/dX_g = W_g^T @ G_g,    dL/dx = col2im(dL/dX) without the padding
 
     since every column entry was copied from one pixel of xp, whose gradient collects it.
-    (dL/dX is computed with its columns in (y, x, n) order, the batch innermost, which
-    makes col2im faster; see there.) The columns X are saved for dL/dW (memory: kH*kW
-    copies of the input) rather than rebuilt.
+    The columns X are saved for dL/dW (memory: kH*kW copies of the input) rather than
+    rebuilt. Images, outputs and gradients lie batch innermost in memory, (C, H, W, N),
+    behind (N, C, H, W) views (see :mod:`abinitio.ops.im2col`): Y_g is returned as it
+    comes out of the GEMM, and G_g is a free view of g when g lies that way too.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         kernel = weight.shape[2:]
         out_size = output_size(x.shape[2:], kernel, stride, dilation, padding)
-        xp = pad2d(x, padding)
+        xp = pad_batch_last(x, padding)  # (C, Hp, Wp, N)
         columns = im2col(xp, kernel, stride, dilation, out_size, groups)
         w = weight.reshape(groups, weight.shape[0] // groups, -1)
-        y = np.matmul(w, columns)  # (G, O/G, N*Ho*Wo)
+        y = np.matmul(w, columns)  # (G, O/G, Ho*Wo*N)
         if bias is not None:
             y += bias.reshape(groups, -1, 1)
         ctx.save_for_backward(columns if ctx.needs_input_grad[1] else None, weight)
-        ctx.geometry = (x.shape, xp.shape, stride, padding, dilation, out_size, groups)
-        y = y.reshape(weight.shape[0], x.shape[0], out_size[0], out_size[1])
-        return y.transpose(1, 0, 2, 3)  # (N, O, Ho, Wo), a view
+        padded_shape = (x.shape[0], x.shape[1]) + xp.shape[1:3]
+        ctx.geometry = (x.shape, padded_shape, stride, padding, dilation, out_size, groups)
+        y = y.reshape(weight.shape[0], out_size[0], out_size[1], x.shape[0])
+        return y.transpose(3, 0, 1, 2)  # (N, O, Ho, Wo), a view of (O, Ho, Wo, N)
 
     @staticmethod
     def backward(ctx, g):
         columns, weight = ctx.saved_tensors
         x_shape, padded_shape, stride, padding, dilation, out_size, groups = ctx.geometry
-        g_rows = g.transpose(1, 0, 2, 3).reshape(groups, weight.shape[0] // groups, -1)
+        g_rows = batch_last(g, groups)  # (G, O/G, Ho*Wo*N)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             w = weight.reshape(groups, weight.shape[0] // groups, -1)
-            g_columns = np.matmul(w.transpose(0, 2, 1), batch_last(g, groups))
+            g_columns = np.matmul(w.transpose(0, 2, 1), g_rows)
             kernel = weight.shape[2:]
             gxp = col2im(g_columns, padded_shape, kernel, stride, dilation, out_size)
-            gx = np.ascontiguousarray(crop2d(gxp, padding, x_shape[2:]))
+            gx = crop2d(gxp, padding, x_shape[2:])  # a view, batch innermost like x
         if ctx.needs_input_grad[1]:
             gw = np.matmul(g_rows, columns.transpose(0, 2, 1)).reshape(weight.shape)
         if ctx.needs_input_grad[2]:

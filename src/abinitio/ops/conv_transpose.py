@@ -15,14 +15,22 @@ import numbers
 import numpy as np
 
 from abinitio.autograd.function import Function
-from abinitio.ops.im2col import batch_last, col2im, crop2d, im2col, int_tuple, pad2d, span
+from abinitio.ops.im2col import (
+    batch_last,
+    col2im,
+    crop2d,
+    im2col,
+    int_tuple,
+    pad_batch_last,
+    span,
+)
 from abinitio.ops.shape import reshape
 
 
 class ConvTranspose2d(Function):
     """2-D transposed convolution in G groups, weight (C_in, C_out/G, kH, kW).
 
-    Forward, per group g: x_g = the group's input channels as (C_in/G, N*H*W) (for col2im
+    Forward, per group g: x_g = the group's input channels as (C_in/G, H*W*N) (for col2im
     in (y, x, n) order, batch innermost) and W_g = the group's weight flattened to
     (C_in/G, C_out/G*kH*kW):
 
@@ -32,7 +40,7 @@ class ConvTranspose2d(Function):
 
     so y[n, o, u*sh + i*dh - ph, v*sw + j*dw - pw] += sum_c w[c, o, i, j] * x[n, c, u, v].
 
-    VJP, with G = im2col(g zero-padded by `padding`), shape (G, C_out/G*kH*kW, N*H*W):
+    VJP, with G = im2col(g zero-padded by `padding`), shape (G, C_out/G*kH*kW, H*W*N):
 
         dL/dx_g = W_g @ G_g,    dL/dW_g = x_g @ G_g^T,    dL/db[o] = sum_{n, u, v} g[n, o, u, v]
     """
@@ -42,7 +50,8 @@ class ConvTranspose2d(Function):
         n, c, h, w = x.shape
         kernel = weight.shape[2:]
         weights = weight.reshape(groups, c // groups, -1)
-        columns = np.matmul(weights.transpose(0, 2, 1), batch_last(x, groups))
+        rows = batch_last(x, groups)  # (G, C_in/G, H*W*N)
+        columns = np.matmul(weights.transpose(0, 2, 1), rows)
         extent = [
             (size - 1) * s + span(k, d) + extra
             for size, s, k, d, extra in zip((h, w), stride, kernel, dilation, output_padding)
@@ -54,8 +63,7 @@ class ConvTranspose2d(Function):
         y = np.ascontiguousarray(y)
         if bias is not None:
             y += bias.reshape(-1, 1, 1)
-        # for dL/dW: x in the (n, y, x) column order of im2col, which the backward uses
-        rows = x.transpose(1, 0, 2, 3).reshape(groups, c // groups, -1)
+        # for dL/dW: x in the (y, x, n) column order of im2col, which the backward uses
         ctx.save_for_backward(rows if ctx.needs_input_grad[1] else None, weight)
         ctx.geometry = (x.shape, stride, pads, dilation, groups)
         return y
@@ -66,11 +74,11 @@ class ConvTranspose2d(Function):
         x_shape, stride, pads, dilation, groups = ctx.geometry
         n, c, h, w = x_shape
         kernel = weight.shape[2:]
-        columns = im2col(pad2d(g, pads), kernel, stride, dilation, (h, w), groups)
+        columns = im2col(pad_batch_last(g, pads), kernel, stride, dilation, (h, w), groups)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             weights = weight.reshape(groups, c // groups, -1)
-            gx = np.matmul(weights, columns).reshape(c, n, h, w).transpose(1, 0, 2, 3)
+            gx = np.matmul(weights, columns).reshape(c, h, w, n).transpose(3, 0, 1, 2)
         if ctx.needs_input_grad[1]:
             gw = np.matmul(rows, columns.transpose(0, 2, 1)).reshape(weight.shape)
         if ctx.needs_input_grad[2]:

@@ -10,11 +10,19 @@ Two ways to organise that reading, and both are used here:
 
 * **im2col** copies every window into one column of a matrix, so that a convolution
   becomes a single matrix product (one GEMM, which BLAS runs at full speed):
-  ``columns[(c, i, j), (n, y, x)] = xp[n, c, y*sh + i*dh, x*sw + j*dw]``.
+  ``columns[(c, i, j), (y, x, n)] = xp[n, c, y*sh + i*dh, x*sw + j*dw]``.
 * **kernel offsets**: for a fixed offset (i, j), the pixels read over *all* output
   positions form one strided slice of ``xp`` of shape (Ho, Wo). A Python loop over the
   kH*kW offsets (never over pixels or windows) then handles pooling and **col2im**, the
   adjoint of im2col that adds every column entry back onto the pixel it came from.
+
+**Batch innermost.** The convolutions keep their images in memory as (C, H, W, N), the
+batch last, and show them as (N, C, H, W) views (NumPy strides make the transposition
+free). With the batch innermost, one image row of all N samples is one contiguous run of
+W*N numbers, so im2col and col2im copy and add long runs instead of rows of a few pixels;
+and a convolution's output, (C_out, Ho*Wo*N) straight from the GEMM, is already in the
+order the next convolution (and its own backward) reads, so no transposing copies are
+made between layers. Elementwise layers (ReLU, batch norm) keep whatever layout they get.
 
 This file also turns user arguments (ints, tuples, ``"same"``) into the tuples the
 primitives take, so every op validates them the same way.
@@ -25,7 +33,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 
 def int_tuple(value, n: int, name: str, op: str, minimum: int = 0) -> tuple:
@@ -91,6 +99,21 @@ def pad2d(x, pads, value: float = 0.0):
     return xp
 
 
+def pad_batch_last(x, pads, value: float = 0.0):
+    """(N, C, H, W) -> the padded images as a contiguous (C, Hp, Wp, N) array, batch
+    innermost (see the top of this file). Free when ``x`` already lies that way in memory
+    and needs no padding."""
+    xt = x.transpose(1, 2, 3, 0)
+    (top, bottom), (left, right) = pads
+    if top == bottom == left == right == 0:
+        return np.ascontiguousarray(xt)
+    channels, height, width, n = xt.shape
+    shape = (channels, top + height + bottom, left + width + right, n)
+    xp = np.full_like(xt, value, shape=shape, order="C")
+    xp[:, top : top + height, left : left + width] = xt
+    return xp
+
+
 def crop2d(xp, pads, size):
     """The (H, W) = ``size`` interior of a padded array: the inverse of :func:`pad2d`."""
     (top, _), (left, _) = pads
@@ -115,35 +138,32 @@ def windows_are_disjoint(kernel, stride, dilation) -> bool:
     return all(span(k, d) <= s for k, s, d in zip(kernel, stride, dilation))
 
 
-def windows(xp, kernel, stride, dilation, out_size):
-    """All windows as a view (no copy): shape (..., Ho, Wo, kH, kW) and
-    ``view[..., y, x, i, j] = xp[..., y*sh + i*dh, x*sw + j*dw]``."""
-    spans = (span(kernel[0], dilation[0]), span(kernel[1], dilation[1]))
-    view = sliding_window_view(xp, spans, axis=(-2, -1))
-    view = view[..., :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
-    return view[..., : out_size[0], : out_size[1], :, :]
-
-
 def im2col(xp, kernel, stride, dilation, out_size, groups: int):
-    """Columns of shape (G, C/G*kH*kW, N*Ho*Wo), one per output position:
-    ``columns[g, (c, i, j), (n, y, x)] = xp[n, g*C/G + c, y*sh + i*dh, x*sw + j*dw]``.
+    """Columns of shape (G, C/G*kH*kW, Ho*Wo*N), one per output position, from the padded
+    images ``xp`` laid out batch innermost, (C, Hp, Wp, N) (see :func:`pad_batch_last`):
+    ``columns[g, (c, i, j), (y, x, n)] = xp[g*C/G + c, y*sh + i*dh, x*sw + j*dw, n]``.
 
     The row index (c, i, j) matches a weight of shape (O, C/G, kH, kW) flattened to
-    (O, C/G*kH*kW), so a convolution is one matrix product per group. Copying with the
-    output pixels innermost keeps the copy's inner loop long (Wo elements, not kW).
+    (O, C/G*kH*kW), so a convolution is one matrix product per group. With the batch
+    innermost, the copy's inner loop runs over Wo*N contiguous numbers (stride 1).
 
-    Example: the four 2x2 windows of a 3x3 image, one per column
-        >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+    Example: the four 2x2 windows of one 3x3 image, one per column
+        >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
         >>> im2col(x, (2, 2), (1, 1), (1, 1), (2, 2), groups=1)[0]
         array([[0., 1., 3., 4.],
                [1., 2., 4., 5.],
                [3., 4., 6., 7.],
                [4., 5., 7., 8.]])
     """
-    n = xp.shape[0]
-    view = windows(xp, kernel, stride, dilation, out_size)  # (N, C, Ho, Wo, kH, kW)
-    view = view.transpose(1, 4, 5, 0, 2, 3)  # (C, kH, kW, N, Ho, Wo)
-    return np.ascontiguousarray(view).reshape(groups, -1, n * out_size[0] * out_size[1])
+    xp = np.ascontiguousarray(xp)
+    c, _, _, n = xp.shape
+    row, col = xp.strides[1:3]
+    # view[c, i, j, y, x, n] = xp[c, y*sh + i*dh, x*sw + j*dw, n], without copying
+    shape = (c, kernel[0], kernel[1], out_size[0], out_size[1], n)
+    strides = (xp.strides[0], dilation[0] * row, dilation[1] * col, stride[0] * row,
+               stride[1] * col, xp.strides[3])  # fmt: skip
+    view = as_strided(xp, shape, strides, writeable=False)
+    return np.ascontiguousarray(view).reshape(groups, -1, out_size[0] * out_size[1] * n)
 
 
 def col2im(columns, padded_shape, kernel, stride, dilation, out_size):

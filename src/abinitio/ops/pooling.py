@@ -42,7 +42,7 @@ class MaxPool2d(Function):
         xp = pad2d(x, padding, value=-np.inf)
         slices = window_slices(kernel, stride, dilation, out_size)
         _, _, first = next(slices)
-        y = xp[first].copy()
+        y = xp[first].copy(order="K")  # keeps a batch-innermost layout (see ops.im2col)
         for _, _, index in slices:
             np.maximum(y, xp[index], out=y)
         ctx.save_for_backward(xp, y)
@@ -87,7 +87,7 @@ class AvgPool2d(Function):
         xp = pad2d(x, padding)
         slices = window_slices(kernel, stride, (1, 1), out_size)
         _, _, first = next(slices)
-        total = xp[first].copy()
+        total = xp[first].copy(order="K")
         for _, _, index in slices:
             total += xp[index]
         total /= divisor
