@@ -32,3 +32,25 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """During training, zero each whole channel (feature map) with probability ``p`` and
+    scale the others by 1 / (1 - p); in eval mode, the identity.
+
+    Neighbouring pixels of a feature map are strongly correlated, so element-wise dropout
+    hardly regularises a convolutional network: a dropped pixel's neighbours carry the
+    same information. Dropping whole maps does (Tompson et al. 2015).
+
+    Shape:
+        input (N, C, H, W) or (C, H, W) -> output of the same shape.
+
+    Example:
+        >>> import abinitio as ab
+        >>> y = ab.nn.Dropout2d(0.5)(ab.ones(1, 4, 2, 2))
+        >>> sorted(set(y.flatten().tolist())) in ([0.0, 2.0], [0.0], [2.0])
+        True
+    """
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training)

@@ -68,7 +68,8 @@ class _BatchNorm(Module):
 
 
 def _shape_text(ndim: int, channels: int) -> str:
-    return "(" + ", ".join(["N", str(channels)] + ["L", "H", "W"][: ndim - 2]) + ")"
+    spatial = {2: [], 3: ["L"], 4: ["H", "W"], 5: ["D", "H", "W"]}[ndim]
+    return "(" + ", ".join(["N", str(channels)] + spatial) + ")"
 
 
 class BatchNorm1d(_BatchNorm):
@@ -87,6 +88,37 @@ class BatchNorm1d(_BatchNorm):
     """
 
     expected_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation over (N, C, H, W) images: one mean and variance per channel,
+    taken over the batch and every pixel (N*H*W values each).
+
+    Training: y = w * (x - mean_B) / sqrt(var_B + eps) + b per channel, and the running
+    averages r <- (1 - momentum) r + momentum * stat are updated in place (the variance
+    unbiased). Eval: the running averages replace the batch statistics. It lets deep
+    convolutional networks (ResNets) train with large learning rates.
+
+    Args:
+        num_features: C, the number of channels.
+        eps: added to the variance for stability.
+        momentum: weight of the newest batch in the running averages (None: a cumulative
+            average).
+        affine: learn the per-channel scale w and shift b.
+        track_running_stats: keep running averages (False: batch statistics in eval too).
+
+    Shape:
+        input (N, C, H, W) -> output (N, C, H, W).
+
+    Example:
+        >>> import abinitio as ab
+        >>> bn = ab.nn.BatchNorm2d(3)
+        >>> y = bn(ab.randn(4, 3, 5, 5) * 5 + 2)
+        >>> bool(abs(y.mean().item()) < 1e-5), bn.running_mean.shape
+        (True, (3,))
+    """
+
+    expected_dims = (4,)
 
 
 class LayerNorm(Module):
