@@ -8,6 +8,20 @@ Workloads (``--workload NAME``, several allowed; default all):
 * ``mlp``: MLP 784-256-128-10, ReLU, cross-entropy, SGD with momentum 0.9, batch 128.
   A third column is the same network written by hand in NumPy: the limit for any NumPy
   framework on this GEMM-bound network.
+* ``lenet``: LeNet-5 on 1x28x28 images (conv 6@5x5 padding 2, ReLU, max-pool 2, conv
+  16@5x5, ReLU, max-pool 2, FC 120-84-10), SGD with momentum 0.9, batch 64.
+* ``resnet8``: ResNet-8 on 3x32x32 images (conv 16, three basic residual blocks of 16, 32
+  and 64 channels with batch norm, global average pooling, FC 10), SGD momentum, batch 32.
+* ``gpt``: a character GPT (``abinitio.models.GPT``): 2 pre-norm causal blocks, width 128,
+  4 heads, context 64, vocabulary 96, GPT-2's tanh GELU, AdamW, batch 32 windows. Its
+  "samples" are tokens (32 x 64 = 2,048 per step); PyTorch runs the same weights through
+  ``nn.TransformerEncoderLayer`` with ``is_causal=True`` (its fused attention kernel).
+* ``gru``: ``nn.GRU(1, 128)`` over sequences of 40 steps of 1 feature, a linear head on the
+  last state h_n (not on every step), cross-entropy over 10 classes, Adam, batch 128;
+  PyTorch runs the same weights through its own ``nn.GRU`` (ATen's CPU kernels).
+
+LeNet and ResNet-8 are built by one function for both frameworks (``lib.nn`` is
+``abinitio.nn`` or ``torch.nn``): the same code, so the same architecture.
 
 Run: ``python benchmarks/bench_train.py [--workload mlp] [--quick]``.
 """
@@ -143,6 +157,185 @@ def _numpy_mlp_step(sizes, lr, momentum, next_batch):
             p -= lr * v
 
     return step
+
+
+@workload("gpt")
+def gpt(torch):
+    """Character GPT, 2 x 128 wide, 4 heads, context 64, vocab 96, AdamW, batch 32."""
+    from abinitio.models import GPT
+
+    vocab, context, batch = 96, 64, 32
+    rng = np.random.default_rng(0)
+    tokens = [rng.integers(0, vocab, size=(batch, context + 1)) for _ in range(4)]
+    ab.manual_seed(0)
+    model = GPT(vocab, context, n_layers=2, n_heads=4, width=128)
+    candidates = {}
+    if torch is not None:
+        candidates["torch"] = _torch_gpt_step(torch, model, tokens)
+    candidates["abinitio"] = _gpt_step(ab, model, ab.optim.AdamW, tokens)
+    return candidates, batch * context
+
+
+def _gpt_step(lib, model, optimizer_class, tokens):
+    optimizer = optimizer_class(model.parameters(), lr=1e-3)
+    cross_entropy = lib.nn.functional.cross_entropy
+    batches = [(lib.tensor(t[:, :-1]), lib.tensor(t[:, 1:].reshape(-1))) for t in tokens]
+    cycle = _cycle(*zip(*batches))
+
+    def step():
+        x, y = cycle()
+        optimizer.zero_grad()
+        logits = model(x)
+        loss = cross_entropy(logits.reshape(-1, logits.shape[-1]), y)
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def _torch_block(nn, F, ours):
+    def gelu_tanh(x):
+        return F.gelu(x, approximate="tanh")
+
+    width = ours.width
+    return nn.TransformerEncoderLayer(
+        width, ours.n_heads, 4 * width, 0.0, gelu_tanh, batch_first=True, norm_first=True
+    )
+
+
+def _torch_gpt_step(torch, ours, tokens):
+    """The same model in torch.nn, loaded from our state dict (the names are PyTorch's)."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class TorchGPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            width, context = ours.width, ours.context_size
+            self.token_embedding = nn.Embedding(ours.vocab_size, width)
+            self.position_embedding = nn.Embedding(context, width)
+            self.blocks = nn.ModuleList(_torch_block(nn, F, ours) for _ in ours.blocks)
+            self.norm = nn.LayerNorm(width)
+            self.head = nn.Linear(width, ours.vocab_size, bias=False)
+            mask = nn.Transformer.generate_square_subsequent_mask(context)
+            self.register_buffer("mask", mask, persistent=False)
+
+        def forward(self, x):
+            length = x.shape[1]
+            h = self.token_embedding(x) + self.position_embedding.weight[:length]
+            for block in self.blocks:
+                h = block(h, src_mask=self.mask[:length, :length], is_causal=True)
+            return self.head(self.norm(h))
+
+    model = TorchGPT()
+    state = {k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()}
+    model.load_state_dict(state)
+    return _gpt_step(torch, model, torch.optim.AdamW, tokens)
+
+
+@workload("gru")
+def gru(torch):
+    """GRU(1, 128) over 40 steps, linear head on the last state, Adam, batch 128."""
+    batch, steps, hidden, classes = 128, 40, 128, 10
+    xs, ys = _batches(8, batch, (steps, 1), classes)
+    ab.manual_seed(0)
+    layers = (ab.nn.GRU(1, hidden, batch_first=True), ab.nn.Linear(hidden, classes))
+    candidates = {}
+    if torch is not None:
+        torch_layers = (torch.nn.GRU(1, hidden, batch_first=True), torch.nn.Linear(hidden, classes))
+        for ours, theirs in zip(layers, torch_layers):
+            state = {k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()}
+            theirs.load_state_dict(state)
+        candidates["torch"] = _gru_step(torch, *torch_layers, xs, ys)
+    candidates["abinitio"] = _gru_step(ab, *layers, xs, ys)
+    return candidates, batch
+
+
+def _gru_step(lib, rnn, head, xs, ys):
+    optimizer = lib.optim.Adam([*rnn.parameters(), *head.parameters()], lr=1e-3)
+    cross_entropy = lib.nn.functional.cross_entropy
+    cycle = _cycle([lib.tensor(x) for x in xs], [lib.tensor(y) for y in ys])
+
+    def step():
+        x, y = cycle()
+        optimizer.zero_grad()
+        _, h_n = rnn(x)
+        loss = cross_entropy(head(h_n[-1]), y)
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def _sgd_step(lib, model, batches, lr=0.01, momentum=0.9):
+    """One training step of ``model`` in framework ``lib`` (abinitio or torch), cycling
+    through ``batches`` of NumPy arrays converted once."""
+    optimizer = lib.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    loss_fn = lib.nn.CrossEntropyLoss()
+    cycle = _cycle(*zip(*[(lib.tensor(x), lib.tensor(y)) for x, y in zip(*batches)]))
+
+    def step():
+        x, y = cycle()
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def _frameworks(torch):
+    return ([("torch", torch)] if torch is not None else []) + [("abinitio", ab)]
+
+
+def _lenet5(nn):
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    )  # fmt: skip
+
+
+@workload("lenet")
+def lenet(torch):
+    """LeNet-5 on 1x28x28, SGD momentum, batch 64."""
+    batches = _batches(8, 64, (1, 28, 28), 10)
+    return {name: _sgd_step(lib, _lenet5(lib.nn), batches) for name, lib in _frameworks(torch)}, 64
+
+
+def _resnet8(nn):
+    """ResNet-8: a 3x3 stem and three basic blocks (the second and third with stride 2 and a
+    1x1 projection shortcut), as :class:`abinitio.models.ResNet` ((1, 1, 1), (16, 32, 64))."""
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1, self.relu = nn.BatchNorm2d(cout), nn.ReLU()
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.downsample = None
+            if stride != 1 or cin != cout:
+                self.downsample = nn.Sequential(
+                    nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
+                )
+
+        def forward(self, x):
+            shortcut = x if self.downsample is None else self.downsample(x)
+            h = self.relu(self.bn1(self.conv1(x)))
+            return self.relu(self.bn2(self.conv2(h)) + shortcut)
+
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+        Block(16, 16, 1), Block(16, 32, 2), Block(32, 64, 2),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10),
+    )  # fmt: skip
+
+
+@workload("resnet8")
+def resnet8(torch):
+    """ResNet-8 on 3x32x32, SGD momentum, batch 32."""
+    batches = _batches(8, 32, (3, 32, 32), 10)
+    return {name: _sgd_step(lib, _resnet8(lib.nn), batches) for name, lib in _frameworks(torch)}, 32
 
 
 def main(argv=None) -> dict:

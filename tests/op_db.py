@@ -317,6 +317,28 @@ OPS = [
         lambda x: _lib_f(x).adaptive_avg_pool2d(x, (3, 2)),
         [((2, 3, 7, 5),), ((3, 4, 4),)],
     ),
+    # recurrent layers: one fused primitive per layer and direction (weights as inputs; torch
+    # runs its own kernels, reversed in time for reverse=True); composed references are
+    # checked in tests/nn/test_recurrent_layers.py
+    *(
+        OpInfo(
+            f"{kind}_layer" + ("_reverse" if reverse else ""),
+            lambda *arrays, kind=kind, reverse=reverse: _recurrent(kind, reverse, *arrays),
+            # x (L, N, I), h0 (and c0) (N, H), w_ih (G*H, I), w_hh (G*H, H), b_ih, b_hh
+            [((4, 3, 2), *((3, 5),) * states, (gates, 2), (gates, 5), (gates,), (gates,))],
+            domain=(-1.0, 1.0),
+            rtol=1e-4,
+            atol=1e-5,
+            primitives=(primitive,),
+        )
+        for kind, primitive, states, gates in (
+            ("rnn_tanh", "RNNLayer", 1, 5),
+            ("rnn_relu", "RNNLayer", 1, 5),
+            ("gru", "GRULayer", 1, 15),
+            ("lstm", "LSTMLayer", 2, 20),
+        )
+        for reverse in (False, True)
+    ),
     # conversions
     OpInfo("clone", lambda x: x.clone() * 2, [((3, 4),)], primitives=("Clone",)),
     # a round trip through float32 rounds away the 1e-6 steps of finite differences, so
@@ -328,6 +350,50 @@ OPS = [
         primitives=("Cast",),
         gradcheck=False,
     ),
+    # attention (fused; its composed _reference is checked in tests/ops/test_attention_op.py)
+    OpInfo(
+        "sdpa",
+        lambda q, k, v: _lib_f(q).scaled_dot_product_attention(q, k, v),
+        [((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6)), ((4, 8), (1, 5, 8), (5, 6))],
+        rtol=1e-4,
+        atol=1e-5,
+        primitives=("ScaledDotProductAttention",),
+    ),
+    OpInfo(
+        "sdpa_causal",
+        lambda q, k, v: _lib_f(q).scaled_dot_product_attention(q, k, v, is_causal=True),
+        [((2, 2, 5, 4), (2, 2, 5, 4), (2, 2, 5, 4))],
+        rtol=1e-4,
+        atol=1e-5,
+        primitives=("ScaledDotProductAttention",),
+    ),
+    OpInfo(
+        "sdpa_bool_mask",
+        lambda q, k, v: _lib_f(q).scaled_dot_product_attention(
+            q, k, v, attn_mask=_index(q, _ATTENTION_MASK)
+        ),
+        [((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6))],
+        rtol=1e-4,
+        atol=1e-5,
+        primitives=("ScaledDotProductAttention",),
+    ),
+    OpInfo(
+        "sdpa_float_mask_learned",
+        lambda q, k, v, m: _lib_f(q).scaled_dot_product_attention(q, k, v, attn_mask=m),
+        [((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), (4, 5)), ((3, 4), (3, 4), (3, 4), (1, 3))],
+        rtol=1e-4,
+        atol=1e-5,
+        primitives=("ScaledDotProductAttention",),
+    ),
+]
+
+
+# which keys each of 4 queries may attend to (True = may; row 2 sees no key at all)
+_ATTENTION_MASK = [
+    [True, False, True, True, False],
+    [True, True, False, False, False],
+    [False, False, False, False, False],
+    [False, True, True, True, True],
 ]
 
 
@@ -383,3 +449,35 @@ def _lib_f(t):
 
 def _batch_norm(x, w, b):
     return _lib_f(x).batch_norm(x, None, None, w, b, training=True)
+
+
+# ---- recurrent layers (rows above) -------------------------------------------------------
+def _recurrent(kind, reverse, x, *args):
+    """One layer and direction: all states (L, N, H); an LSTM's final cell c_n is appended
+    as one more step, so that torch (which returns only c_n) can be compared."""
+    if _is_torch(x):
+        return _torch_recurrent(kind, reverse, x, *args)
+    from abinitio.ops import recurrent, recurrent_gru, recurrent_lstm
+
+    if kind == "lstm":
+        y = recurrent_lstm.lstm_layer(x, *args, reverse=reverse)
+        return _lib(x).cat([y[0], y[1, 0 if reverse else -1][None]])
+    if kind == "gru":
+        return recurrent_gru.gru_layer(x, *args, reverse=reverse)
+    return recurrent.rnn_layer(x, *args, nonlinearity=kind[4:], reverse=reverse)
+
+
+def _torch_recurrent(kind, reverse, x, *args):
+    import torch
+
+    x = x.flip(0) if reverse else x
+    if kind == "lstm":
+        h0, c0, *weights = args
+        out, _, c_n = torch.lstm(x, (h0[None], c0[None]), weights, True, 1, 0.0, False,
+                                 False, False)  # fmt: skip
+        out = out.flip(0) if reverse else out
+        return torch.cat([out, c_n])
+    h0, *weights = args
+    run = {"gru": torch.gru, "rnn_tanh": torch.rnn_tanh, "rnn_relu": torch.rnn_relu}[kind]
+    out = run(x, h0[None], weights, True, 1, 0.0, False, False, False)[0]
+    return out.flip(0) if reverse else out

@@ -25,12 +25,12 @@ def test_default_run_leaves_every_file(default_run):
     assert {"config.toml", "model.safetensors", "metrics.json", "report.html",
             "checkpoint.safetensors"} <= names  # fmt: skip
     config = (default_run / "config.toml").read_text()
-    assert 'model = "mlp"' in config and 'dataset = "digits"' in config
+    assert 'model = "cnn"' in config and 'dataset = "digits"' in config
 
 
-def test_default_run_reaches_97_percent_on_digits(default_run):
+def test_default_run_is_a_cnn_reaching_98_percent_on_digits(default_run):
     metrics = json.loads((default_run / "metrics.json").read_text())
-    assert metrics["test_accuracy"] >= 0.97
+    assert metrics["test_accuracy"] >= 0.98
     assert {"test_loss", "history", "test_report", "parameters"} <= set(metrics)
     assert len(metrics["history"]) == 30
     assert len(metrics["test_report"]["confusion_matrix"]) == 10
@@ -100,9 +100,19 @@ def test_two_d_data_gets_a_decision_boundary(tmp_path):
     assert "Decision boundary" in (out / "report.html").read_text()
 
 
+def test_digits_mlp_reaches_97_percent(tmp_path):
+    out = tmp_path / "digits-mlp"
+    assert main(["train", "--model", "mlp", "--out", str(out), "--no-progress"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_accuracy"] >= 0.97
+    assert len(metrics["history"]) == 30
+    assert 'model = "mlp"' in (out / "config.toml").read_text()
+
+
 def test_mnist1d_mlp_recipe_reaches_65_percent(tmp_path):
     out = tmp_path / "mnist1d"
-    assert main(["train", "--dataset", "mnist1d", "--out", str(out), "--no-progress"]) == 0
+    argv = ["train", "--dataset", "mnist1d", "--model", "mlp", "--out", str(out), "--no-progress"]
+    assert main(argv) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["test_accuracy"] >= 0.65
     assert len(metrics["history"]) == 150  # 6,000 steps of batch 100 on 4,000 signals

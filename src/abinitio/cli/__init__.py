@@ -1,8 +1,9 @@
 """The ``abinitio`` command (also ``python -m abinitio``).
 
-    abinitio train [--model mlp] [--dataset digits] [--epochs N] ...   train, leave a run dir
+    abinitio train [--model cnn] [--dataset digits] [--epochs N] ...   train, leave a run dir
     abinitio evaluate RUN_DIR                                          test metrics of a run
     abinitio predict RUN_DIR INPUT.npy                                 classes for new inputs
+    abinitio generate RUN_DIR [--prompt TEXT]                          text from a text model
     abinitio demo                                                      the bare engine on two moons
     abinitio info                                                      versions
 
@@ -24,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="abinitio", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     train = commands.add_parser("train", help="train a model and write a run directory")
-    train.add_argument("--model", help="mlp (default), ...")
+    train.add_argument("--model", help="cnn (default for images and signals), resnet, mlp "
+                       "(default for 2-D points), ...")  # fmt: skip
     train.add_argument("--dataset", help="digits (default), mnist1d, moons, mnist:DIR, ...")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
@@ -35,6 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int)
     train.add_argument("--val-fraction", type=float, help="training share held out to validate")
     train.add_argument("--grad-clip", type=float, help="clip the gradient norm to this value")
+    train.add_argument("--shuffle", action=argparse.BooleanOptionalAction,
+                       help="reshuffle the training data every epoch")  # fmt: skip
+    train.add_argument("--context", type=int, help="text: characters per window")
+    train.add_argument("--layers", type=int, help="text: Transformer blocks")
+    train.add_argument("--heads", type=int, help="text: attention heads per block")
+    train.add_argument("--width", type=int, help="text: embedding size")
+    train.add_argument("--steps-per-epoch", type=int, help="text: batches of windows per epoch")
     train.add_argument("--out", help="run directory (default runs/<dataset>-<model>-<time>)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
     train.add_argument("--config", metavar="FILE.toml", help="options from a TOML file")
@@ -45,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("run_dir")
     predict.add_argument("input", help="a .npy array: one sample or a batch")
     predict.add_argument("--output", help="also save the predicted classes to this .npy file")
+    generate = commands.add_parser("generate", help="write text with a trained text model")
+    generate.add_argument("run_dir")
+    generate.add_argument("--prompt", help="the text to continue (default: a newline)")
+    generate.add_argument("--max-new-tokens", type=int, default=500, help="characters to add")
+    generate.add_argument("--temperature", type=float, default=0.8, help="0: always the likeliest")
+    generate.add_argument("--top-k", type=int, help="sample among the k likeliest only")
+    generate.add_argument("--seed", type=int, default=0)
     demo = commands.add_parser("demo", help="the bare engine: a 2-layer network on two moons")
     demo.add_argument("--steps", type=int, default=1500)
     demo.add_argument("--seed", type=int, default=0)

@@ -16,9 +16,10 @@ TRAINING_STOPPED = (TrainingDiverged, TrainingInterrupted)
 def train(args) -> int:
     from abinitio.cli import train as training
 
-    options = {k: getattr(args, k, None) for k in ("model", "dataset", "epochs", "batch_size",
-               "lr", "optimizer", "weight_decay", "dropout", "seed", "val_fraction",
-               "grad_clip", "out")}  # fmt: skip
+    names = ("model", "dataset", "epochs", "batch_size", "lr", "optimizer", "weight_decay",
+             "dropout", "seed", "val_fraction", "grad_clip", "shuffle", "out",
+             "context", "layers", "heads", "width", "steps_per_epoch")  # fmt: skip
+    options = {name: getattr(args, name, None) for name in names}
     progress = not getattr(args, "no_progress", False)
     if getattr(args, "resume", None):
         run_dir = args.resume
@@ -75,6 +76,12 @@ def predict(args) -> int:
     if args.output:
         np.save(args.output, classes)
     return 0
+
+
+def generate(args) -> int:
+    from abinitio.cli import text
+
+    return text.generate(args)
 
 
 def demo(args) -> int:

@@ -25,17 +25,24 @@ class UsageError(ValueError):
 class TrainConfig:
     """Every option of a training run. ``None`` means: take the recipe's value."""
 
-    model: str = "mlp"
+    model: str | None = None  # the data set's default: a CNN for images and signals
     dataset: str = "digits"
     epochs: int | None = None
     batch_size: int | None = None
     lr: float | None = None
     optimizer: str | None = None
     weight_decay: float | None = None
-    dropout: float = 0.0
+    dropout: float | None = None
     seed: int = 0
     val_fraction: float | None = None
     grad_clip: float | None = None
+    shuffle: bool | None = None  # reshuffle the training set every epoch
+    # sequence models (--dataset text): window length, blocks, heads, width, batches per epoch
+    context: int | None = None
+    layers: int | None = None
+    heads: int | None = None
+    width: int | None = None
+    steps_per_epoch: int | None = None
     out: str | None = None
 
     def merged(self, values: dict) -> TrainConfig:
@@ -68,11 +75,14 @@ class TrainConfig:
                 "a positive number",
             ),
             (self.weight_decay is None or self.weight_decay >= 0, "weight_decay", ">= 0"),
-            (0 <= self.dropout < 1, "dropout", "in [0, 1)"),
+            (self.dropout is None or 0 <= self.dropout < 1, "dropout", "in [0, 1)"),
             (self.val_fraction is None or 0 <= self.val_fraction < 1, "val_fraction", "in [0, 1)"),
             (self.grad_clip is None or self.grad_clip > 0, "grad_clip", "a positive number"),
             (self.seed >= 0, "seed", "a non-negative integer"),
         ]
+        sizes = ("context", "layers", "heads", "width", "steps_per_epoch")
+        checks += [(getattr(self, k) is None or getattr(self, k) > 0, k, "a positive integer")
+                   for k in sizes]  # fmt: skip
         for ok, name, expected in checks:
             if not ok:
                 raise UsageError(

@@ -30,10 +30,33 @@ def write_run_report(path, config, data, model, history, results, report, predic
     if tuple(data.input_shape) == (2,):
         boundary = (_predictor(model), data.x_test, data.y_test)
     metrics = {**report, "loss": results["test_loss"]}
+    if config.model in GRADIENT_FLOW_MODELS:
+        extra_sections = [*extra_sections, _gradient_flow(model, data)]
     return write_report(path, title=f"{config.model} on {config.dataset}", summary=summary,
                         history=history.epochs, test_metrics=metrics,
                         class_names=list(data.classes), misclassified=misclassified,
                         decision_boundary=boundary, extra_sections=extra_sections)  # fmt: skip
+
+
+# deep convolutional models get a gradient-flow section: |dL/dW| per layer on a test batch
+GRADIENT_FLOW_MODELS = ("cnn", "resnet")
+
+
+def _gradient_flow(model, data):
+    """The trained model's gradient flow on (up to) 256 test samples, in eval mode (batch
+    norm then uses, and does not change, its running statistics)."""
+    from abinitio import tensor
+    from abinitio.inspect import gradient_flow
+    from abinitio.nn.functional import cross_entropy
+    from abinitio.viz.gradients import gradient_flow_section
+
+    x, y = tensor(data.x_test[:256]), tensor(data.y_test[:256])
+    model.eval()
+    try:
+        flow = gradient_flow(model, lambda m: cross_entropy(m(x), y))
+    finally:
+        model.zero_grad()
+    return gradient_flow_section({model.__class__.__name__: flow}, "Gradient flow")
 
 
 def _predictor(model):

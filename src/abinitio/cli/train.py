@@ -90,7 +90,7 @@ def loaders(data, config: TrainConfig):
         train_index, val_index = stratified_split(data.y_train, config.val_fraction, config.seed)
         val_loader = DataLoader(Subset(train_set, val_index), batch_size=512)
         train_set = Subset(train_set, train_index)
-    train_loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=True)
+    train_loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=config.shuffle)
     test_loader = DataLoader(TensorDataset(data.x_test, data.y_test), batch_size=512)
     return train_loader, val_loader, test_loader
 
@@ -98,6 +98,10 @@ def loaders(data, config: TrainConfig):
 def train(config: TrainConfig, run_dir: str | None = None, resume: bool = False,
           progress: bool = True, log=print) -> dict:  # fmt: skip
     """Run training end to end; returns the final metrics (also in ``metrics.json``)."""
+    if registry.dataset_name(config.dataset) == "text":  # a language model: its own loop
+        from abinitio.cli.text import train_text
+
+        return train_text(config, run_dir, resume, progress, log)
     data = registry.load_dataset(config.dataset)
     ab.manual_seed(config.seed)
     model = registry.build_model(config, data)
@@ -171,6 +175,8 @@ def results_table(results: dict) -> str:
 def load_trained_model(run_dir: str):
     """Rebuild a run's model from its config and load ``model.safetensors`` into it."""
     config = config_of_run(run_dir)
+    if registry.dataset_name(config.dataset) == "text":
+        raise UsageError(f"{run_dir!r} holds a text model: use abinitio generate {run_dir}")
     data = registry.load_dataset(config.dataset)
     model = registry.build_model(config, data)
     path = os.path.join(run_dir, MODEL_NAME)

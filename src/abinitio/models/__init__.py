@@ -1,5 +1,24 @@
 """Ready-made architectures, each a few dozen readable lines."""
 
+from abinitio.models.cnn import MNIST1DCNN, LeNet5, SimpleCNN
+from abinitio.models.deep_mlp import PlainMLP, ResidualMLP
+from abinitio.models.gpt import GPT, CharTokenizer
 from abinitio.models.mlp import MLP, MNIST1DMLP
+from abinitio.models.resnet import ResidualBlock, ResNet
+from abinitio.models.rnn import MNIST1DGRU, CharRNN
 
-__all__ = ["MLP", "MNIST1DMLP"]
+__all__ = [
+    "CharRNN",
+    "CharTokenizer",
+    "GPT",
+    "LeNet5",
+    "MLP",
+    "MNIST1DCNN",
+    "MNIST1DGRU",
+    "MNIST1DMLP",
+    "PlainMLP",
+    "ResidualBlock",
+    "ResidualMLP",
+    "ResNet",
+    "SimpleCNN",
+]

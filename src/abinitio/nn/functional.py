@@ -22,6 +22,7 @@ from abinitio.nn.losses import (
 from abinitio.ops.activation import gelu, leaky_relu, relu, sigmoid, silu, softplus
 from abinitio.ops.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from abinitio.ops.arithmetic import Mul
+from abinitio.ops.attention import scaled_dot_product_attention
 from abinitio.ops.conv import conv1d, conv2d
 from abinitio.ops.conv_transpose import conv_transpose2d
 from abinitio.ops.embedding import Embedding
@@ -47,6 +48,7 @@ __all__ = [
     "conv_transpose2d",
     "cross_entropy",
     "dropout",
+    "dropout2d",
     "embedding",
     "gelu",
     "huber_loss",
@@ -62,6 +64,7 @@ __all__ = [
     "one_hot",
     "pad",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
     "silu",
     "smooth_l1_loss",
@@ -83,6 +86,35 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
     if p == 1.0:
         return input * 0.0
     keep = numpy_generator(generator).random(input.shape, dtype=np.float32) >= p
+    scale = np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
+    return Mul.apply(input, keep * scale)
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel dropout: zero each whole feature map (n, c, :, :) with probability p and
+    scale the survivors by 1 / (1 - p). Neighbouring pixels of a map are strongly
+    correlated, so dropping single pixels barely regularises a convolutional network;
+    dropping whole channels does (Tompson et al. 2015).
+
+    Args:
+        input: (N, C, H, W), or one sample (C, H, W) (PyTorch 2.13 still reads a 3-D input
+            as (N, C, L), with a warning; abinitio follows its documented (C, H, W)).
+        p: the probability of zeroing a channel.
+        training: apply dropout (False: the identity).
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    if input.ndim not in (3, 4):
+        raise ValueError(
+            f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
+            f"{tuple(input.shape)}"
+        )
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    mask_shape = tuple(input.shape[:-2]) + (1, 1)  # one draw per feature map
+    keep = numpy_generator(None).random(mask_shape, dtype=np.float32) >= p
     scale = np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
     return Mul.apply(input, keep * scale)
 

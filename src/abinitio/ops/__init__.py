@@ -7,6 +7,7 @@ public functions built on them.
 from abinitio.ops import (
     activation,
     arithmetic,
+    attention,
     conv,
     conv_transpose,
     conversion,
@@ -16,6 +17,9 @@ from abinitio.ops import (
     loss,
     normalization,
     pooling,
+    recurrent,
+    recurrent_gru,
+    recurrent_lstm,
     reduction,
     selection,
     shape,
@@ -25,6 +29,7 @@ from abinitio.ops import softmax as softmax_module
 from abinitio.ops.activation import gelu, leaky_relu, relu, sigmoid, silu, softplus
 from abinitio.ops.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from abinitio.ops.arithmetic import add, div, mul, neg, pow, sub
+from abinitio.ops.attention import scaled_dot_product_attention
 from abinitio.ops.conv import conv1d, conv2d
 from abinitio.ops.conv_transpose import conv_transpose2d
 from abinitio.ops.indexing import gather, getitem, index_select
@@ -98,6 +103,10 @@ PRIMITIVES = {
         conv,
         conv_transpose,
         pooling,
+        attention,
+        recurrent,
+        recurrent_gru,
+        recurrent_lstm,
     )
     for cls in vars(module).values()
     if isinstance(cls, type) and cls.__module__ == module.__name__ and hasattr(cls, "backward")

@@ -4,6 +4,7 @@
 Importing this package does not import matplotlib; the plotting functions do, when called.
 """
 
+from abinitio.viz.gradients import gradient_flow_figure, gradient_flow_section
 from abinitio.viz.graph import draw_graph, to_dot
 from abinitio.viz.plots import (
     confusion_matrix,
