@@ -1,0 +1,133 @@
+"""The map of the learning site (docs/article_index.toml) agrees with the articles and
+with the code: every article exists, is labelled and titled as the map says, names
+objects that import from existing files, and links only to existing articles."""
+
+from pathlib import Path
+
+import pytest
+from article_map import (
+    DOCS,
+    LABEL,
+    MAX_STEP_LINES,
+    PACKAGE,
+    REPO,
+    article_path,
+    article_text,
+    article_title,
+    code_lines,
+    import_object,
+    load_index,
+    locate,
+    parse_reading_step,
+    related_topics,
+)
+
+INDEX = load_index()
+ARTICLES = INDEX["articles"]
+NAMES = sorted(ARTICLES)
+SECTIONS = [section["dir"] for section in INDEX["sections"]]
+MAX_CODE_LINES = 80  # an article's example stays small enough to read in one sitting
+
+
+def test_every_article_script_is_in_the_map_and_every_entry_has_a_script():
+    scripts = {p.stem: p for p in (DOCS / "articles").rglob("*.py") if not p.name.startswith("_")}
+    assert sorted(scripts) == NAMES, "add new articles to docs/article_index.toml"
+    for name, entry in ARTICLES.items():
+        assert entry["section"] in SECTIONS, f"{name}: unknown section {entry['section']!r}"
+        assert scripts[name] == article_path(name, entry)
+
+
+def test_every_section_has_a_gallery_header():
+    for section in SECTIONS:
+        assert (DOCS / "articles" / section / "GALLERY_HEADER.rst").is_file(), section
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_article_is_labelled_and_titled_as_the_map_says(name):
+    path = article_path(name, ARTICLES[name])
+    assert LABEL.findall(article_text(path)) == [name], f"{path} needs '.. _article-{name}:'"
+    assert article_title(path) == ARTICLES[name]["title"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_article_shows_where_it_lives_in_the_code(name):
+    text = article_text(article_path(name, ARTICLES[name]))
+    assert ".. implementation::" in text
+    assert ".. math::" in text, "every article states its maths"
+    assert ARTICLES[name]["objects"], f"{name}: list the objects it explains in the map"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_related_topics_link_to_existing_articles(name):
+    related = related_topics(article_path(name, ARTICLES[name]))
+    assert len(related) >= 2, f"{name}: a 'Related topics' section with at least two links"
+    unknown = sorted(set(related) - set(NAMES))
+    assert not unknown, f"{name} links to articles that do not exist: {unknown}"
+    assert name not in related, f"{name} links to itself"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_article_reference_resolves(name):
+    from article_map import ARTICLE_REF
+
+    referenced = set(ARTICLE_REF.findall(article_text(article_path(name, ARTICLES[name]))))
+    assert referenced <= set(NAMES), sorted(referenced - set(NAMES))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_example_is_small(name):
+    assert code_lines(article_path(name, ARTICLES[name])) <= MAX_CODE_LINES
+
+
+@pytest.mark.parametrize(
+    "dotted", sorted({d for entry in ARTICLES.values() for d in entry["objects"]})
+)
+def test_mapped_object_imports_and_lives_in_an_existing_source_file(dotted):
+    obj = import_object(dotted)
+    file, first, last = locate(obj)
+    assert file.is_file() and PACKAGE in file.parents, f"{dotted} is defined outside src/abinitio"
+    assert 1 <= first <= last <= len(file.read_text().splitlines())
+    assert (obj.__doc__ or "").strip(), f"{dotted} has no docstring for its API page"
+
+
+def test_coming_articles_do_not_clash_with_written_ones():
+    for entry in INDEX.get("coming", []):
+        assert entry["name"] not in ARTICLES, f"{entry['name']} is written: drop it from [[coming]]"
+        assert entry["section"] in SECTIONS and entry["title"] and entry["waits_for"]
+
+
+def reading_steps():
+    lines = (DOCS / "reading_order.rst").read_text().splitlines()
+    steps, inside = [], False
+    for line in lines:
+        if line.startswith(".. reading-order::"):
+            inside = True
+        elif inside and line.startswith("   ") and "|" in line:
+            steps.append(parse_reading_step(line.strip()))
+        elif inside and line.strip() and not line.startswith(" "):
+            inside = False
+    return steps
+
+
+def test_reading_order_steps_exist_and_stay_short():
+    steps = reading_steps()
+    assert len(steps) >= 10
+    stages = [path.split("/")[2] for path, *_ in steps]
+    # the path goes tensor -> autograd -> ops -> nn -> optim -> data -> training
+    assert stages[0] == "tensor.py" and stages[-1] == "training"
+    for path, first, last, purpose in steps:
+        file = REPO / path
+        assert file.is_file(), path
+        total = len(file.read_text().splitlines())
+        first, last = (1, total) if first is None else (first, last)
+        assert 1 <= first <= last <= total, f"{path}: lines {first}-{last} of {total}"
+        assert last - first + 1 <= MAX_STEP_LINES, f"{path}: split this step"
+        assert purpose, f"{path}: say what to read it for"
+
+
+def test_doc_pages_link_only_to_existing_articles():
+    from article_map import ARTICLE_REF
+
+    for page in list(DOCS.glob("*.rst")) + list((DOCS / "articles").rglob("*.rst")):
+        unknown = set(ARTICLE_REF.findall(Path(page).read_text())) - set(NAMES)
+        assert not unknown, f"{page.name}: {sorted(unknown)}"
