@@ -20,7 +20,7 @@ Workloads (``--workload NAME``, several allowed; default all):
   last state h_n (not on every step), cross-entropy over 10 classes, Adam, batch 128;
   PyTorch runs the same weights through its own ``nn.GRU`` (ATen's CPU kernels).
 
-LeNet and ResNet-8 are built by one function for both frameworks (``lib.nn`` is
+The MLP, LeNet and ResNet-8 are built by one function for both frameworks (``lib.nn`` is
 ``abinitio.nn`` or ``torch.nn``): the same code, so the same architecture.
 
 Run: ``python benchmarks/bench_train.py [--workload mlp] [--quick]``.
@@ -69,53 +69,18 @@ def _cycle(xs, ys):
 def mlp(torch):
     """784-256-128-10 MLP, SGD momentum, batch 128."""
     sizes, batch, lr, momentum = (784, 256, 128, 10), 128, 0.01, 0.9
-    xs, ys = _batches(8, batch, (784,), 10)
-    candidates = {}
-    if torch is not None:
-        candidates["torch"] = _torch_mlp_step(torch, sizes, lr, momentum, _cycle(xs, ys))
-    candidates["abinitio"] = _abinitio_mlp_step(sizes, lr, momentum, _cycle(xs, ys))
-    candidates["numpy_by_hand"] = _numpy_mlp_step(sizes, lr, momentum, _cycle(xs, ys))
+    batches = _batches(8, batch, (784,), 10)
+    candidates = {name: _sgd_step(lib, _mlp(lib.nn, sizes), batches, lr, momentum)
+                  for name, lib in _frameworks(torch)}  # fmt: skip
+    candidates["numpy_by_hand"] = _numpy_mlp_step(sizes, lr, momentum, _cycle(*batches))
     return candidates, batch
 
 
-def _abinitio_mlp_step(sizes, lr, momentum, next_batch):
+def _mlp(nn, sizes):
     layers = []
-    for i in range(len(sizes) - 1):
-        layers += [ab.nn.Linear(sizes[i], sizes[i + 1]), ab.nn.ReLU()]
-    model = ab.nn.Sequential(*layers[:-1])
-    optimizer = ab.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    loss_fn = ab.nn.CrossEntropyLoss()
-    batches = [(ab.tensor(x), ab.tensor(y)) for x, y in [next_batch() for _ in range(8)]]
-    cycle = _cycle(*zip(*batches))
-
-    def step():
-        x, y = cycle()
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-
-    return step
-
-
-def _torch_mlp_step(torch, sizes, lr, momentum, next_batch):
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers += [torch.nn.Linear(sizes[i], sizes[i + 1]), torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    batches = [(torch.tensor(x), torch.tensor(y)) for x, y in [next_batch() for _ in range(8)]]
-    cycle = _cycle(*zip(*batches))
-
-    def step():
-        x, y = cycle()
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-
-    return step
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
 
 
 def _numpy_mlp_step(sizes, lr, momentum, next_batch):

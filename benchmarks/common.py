@@ -77,8 +77,9 @@ def machine() -> dict:
 
 
 def save(name: str, payload: dict) -> Path:
+    """Write ``results/<name>.json``, keeping the entries of workloads not rerun now."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    payload = {"machine": machine(), **payload}
-    path.write_text(json.dumps(payload, indent=2))
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**previous, "machine": machine(), **payload}, indent=2))
     return path

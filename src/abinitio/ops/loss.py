@@ -25,26 +25,28 @@ from abinitio.autograd.function import Function
 class CrossEntropy(Function):
     """Cross-entropy of logits (M, C) against class indices (M,).
     dL/dx = p * sum_c(q) - q, where q is the (weighted, smoothed) target distribution of
-    each row, times dL/dloss (divided by the weight total for the mean)."""
+    each row, times dL/dloss (divided by the weight total for the mean). In the common
+    case (no class weights, no smoothing, no ignored target) q is one-hot and this is
+    p - onehot(t), computed without forming q."""
 
     @staticmethod
     def forward(ctx, logits, target, weight, ignore_index, smoothing, reduction):
         shifted = logits - logits.max(axis=1, keepdims=True)
         log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        valid = target != ignore_index
-        safe_target = np.where(valid, target, 0)
         rows = np.arange(len(target))
-        target_weight = valid.astype(logits.dtype)
-        if weight is not None:
-            target_weight = target_weight * weight[safe_target]
-        losses = -(1 - smoothing) * target_weight * log_p[rows, safe_target]
-        if smoothing:
-            class_weight = weight if weight is not None else 1
-            smooth = -(log_p * class_weight).sum(axis=1) * valid
-            losses = losses + (smoothing / logits.shape[1]) * smooth
-        ctx.save_for_backward(log_p, safe_target, target_weight, valid, weight)
+        valid = target != ignore_index
+        ctx.plain = weight is None and not smoothing and bool(valid.all())
         ctx.smoothing, ctx.reduction = smoothing, reduction
-        ctx.denominator = target_weight.sum()
+        if ctx.plain:
+            losses = -log_p[rows, target]
+            ctx.save_for_backward(log_p, target)
+            ctx.denominator = len(target)
+        else:
+            losses, target_weight, safe_target = _general_losses(
+                log_p, target, weight, valid, smoothing
+            )
+            ctx.save_for_backward(log_p, safe_target, target_weight, valid, weight)
+            ctx.denominator = target_weight.sum()
         if reduction == "none":
             return losses.astype(logits.dtype)
         total = losses.sum()
@@ -52,18 +54,40 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, g):
-        log_p, safe_target, target_weight, valid, weight = ctx.saved_tensors
-        rows = np.arange(len(safe_target))
-        q = np.zeros_like(log_p)
-        q[rows, safe_target] = (1 - ctx.smoothing) * target_weight
-        if ctx.smoothing:
-            class_weight = weight if weight is not None else np.ones_like(log_p[0])
-            q += (ctx.smoothing / log_p.shape[1]) * class_weight * valid[:, None]
-        grad = np.exp(log_p) * q.sum(axis=1, keepdims=True) - q
+        if ctx.plain:
+            log_p, target = ctx.saved_tensors
+            grad = np.exp(log_p)
+            grad[np.arange(len(target)), target] -= 1  # p - onehot(t)
+        else:
+            grad = _general_gradient(ctx, *ctx.saved_tensors)
         if ctx.reduction == "none":
             return grad * g[:, None], None, None, None, None, None
         scale = g / ctx.denominator if ctx.reduction == "mean" else g
         return grad * scale, None, None, None, None, None
+
+
+def _general_losses(log_p, target, weight, valid, smoothing):
+    """Per-row losses with class weights, ignored targets and label smoothing."""
+    safe_target = np.where(valid, target, 0)
+    target_weight = valid.astype(log_p.dtype)
+    if weight is not None:
+        target_weight = target_weight * weight[safe_target]
+    losses = -(1 - smoothing) * target_weight * log_p[np.arange(len(target)), safe_target]
+    if smoothing:
+        class_weight = weight if weight is not None else 1
+        smooth = -(log_p * class_weight).sum(axis=1) * valid
+        losses = losses + (smoothing / log_p.shape[1]) * smooth
+    return losses, target_weight, safe_target
+
+
+def _general_gradient(ctx, log_p, safe_target, target_weight, valid, weight):
+    """p * sum_c(q) - q with q the weighted, smoothed target distribution of each row."""
+    q = np.zeros_like(log_p)
+    q[np.arange(len(safe_target)), safe_target] = (1 - ctx.smoothing) * target_weight
+    if ctx.smoothing:
+        class_weight = weight if weight is not None else np.ones_like(log_p[0])
+        q += (ctx.smoothing / log_p.shape[1]) * class_weight * valid[:, None]
+    return np.exp(log_p) * q.sum(axis=1, keepdims=True) - q
 
 
 def _reference_cross_entropy(logits, target, weight=None, ignore_index=-100, smoothing=0.0):
