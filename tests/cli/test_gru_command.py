@@ -1,10 +1,8 @@
 """``abinitio train --model gru``: the MNIST-1D repository's GRU from the command line.
 
-The full recipe (Adam, lr 1e-2, batch 100, 6,000 steps = 150 epochs) reaches 90.8% test
-accuracy in about a minute on the 2-core development machine (PyTorch: 91.3%; the paper:
-91%); it is too long for the suite, so the suite trains 20 epochs (800 steps, about 10 s),
-which already reach about 84%. Run the full recipe with
-``abinitio train --dataset mnist1d --model gru``.
+The full recipe (Adam, lr 1e-2, batch 100, 6,000 steps = 150 epochs) runs here, as the
+issue asks: 90.6% test accuracy with the default seed (seeds 1 and 2: 91.3%, 91.2%;
+PyTorch: 91.3%; the paper: 91%) in about 40 s on the 2-core development machine.
 """
 
 import json
@@ -19,17 +17,16 @@ from abinitio.cli import main
 @pytest.fixture(scope="module")
 def gru_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "mnist1d-gru"
-    argv = ["train", "--dataset", "mnist1d", "--model", "gru", "--epochs", "20", "--out",
-            str(out), "--no-progress"]  # fmt: skip
+    argv = ["train", "--dataset", "mnist1d", "--model", "gru", "--out", str(out), "--no-progress"]
     assert main(argv) == 0
     return out
 
 
-def test_short_mnist1d_gru_run_learns(gru_run):
+def test_mnist1d_gru_recipe_reaches_90_percent(gru_run):
     metrics = json.loads((gru_run / "metrics.json").read_text())
     assert metrics["parameters"] == 5134
-    assert len(metrics["history"]) == 20
-    assert metrics["test_accuracy"] >= 0.80
+    assert len(metrics["history"]) == 150  # 6,000 steps of batch 100 on 4,000 signals
+    assert metrics["test_accuracy"] >= 0.90
     config = (gru_run / "config.toml").read_text()
     assert 'model = "gru"' in config and "batch_size = 100" in config and "lr = 0.01" in config
 
