@@ -154,6 +154,24 @@ def test_early_stopping_restores_the_best_weights():
     assert trainer.evaluate(loaders[1])["loss"] == pytest.approx(best["val_loss"], rel=1e-5)
 
 
+def test_early_stopping_stops_after_patience_epochs_without_improvement():
+    # Keras' and Lightning's rule: best at epoch 2, patience 3 -> epochs 3, 4, 5 fail to
+    # improve, and training stops at the end of epoch 5
+    class FakeTrainer:
+        stop_training = False
+
+        def log(self, message):
+            self.message = message
+
+    trainer, stopper = FakeTrainer(), EarlyStopping(monitor="val_loss", patience=3)
+    for epoch, loss in enumerate([1.0, 0.5, 0.6, 0.5, 0.7, 0.4], start=1):
+        stopper.on_epoch_end(trainer, epoch, {"val_loss": loss})
+        if trainer.stop_training:
+            break
+    assert epoch == 5 and stopper.best_epoch == 2
+    assert "not improved for 3 epochs" in trainer.message
+
+
 def test_plateau_scheduler_is_fed_the_monitored_metric():
     model, trainer, loaders = _setup(lr=1e-6)  # far too small to improve val_loss by 1e-4
     scheduler = ReduceLROnPlateau(trainer.optimizer, patience=0, factor=0.5)

@@ -10,7 +10,10 @@ from abinitio.training.history import resolve_mode
 
 class Callback:
     """Override any of the hooks. ``trainer.stop_training = True`` ends training after the
-    current epoch."""
+    current epoch.
+
+    See the article docs/articles/learning/training_loop.py.
+    """
 
     def on_fit_start(self, trainer) -> None:
         pass
@@ -42,6 +45,8 @@ class EarlyStopping(Callback):
         >>> stopper = EarlyStopping(monitor="val_loss", patience=2)
         >>> stopper.mode
         'min'
+
+    See the article docs/articles/learning/training_loop.py.
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
@@ -75,7 +80,7 @@ class EarlyStopping(Callback):
                 }
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             trainer.stop_training = True
             trainer.log(
                 f"early stopping: {self.monitor} has not improved for {self.wait} epochs "
@@ -95,7 +100,10 @@ class EarlyStopping(Callback):
 
 class LearningRateScheduler(Callback):
     """Step an ``optim.lr_scheduler`` scheduler after every epoch (``interval="epoch"``)
-    or every batch (``"step"``). ``ReduceLROnPlateau`` is stepped with ``monitor``."""
+    or every batch (``"step"``). ``ReduceLROnPlateau`` is stepped with ``monitor``.
+
+    See the article docs/articles/learning/training_loop.py.
+    """
 
     def __init__(self, scheduler, interval: str = "epoch", monitor: str = "val_loss") -> None:
         if interval not in ("epoch", "step"):
@@ -125,7 +133,10 @@ class LearningRateScheduler(Callback):
 
 
 class ProgressBar(Callback):
-    """A tqdm progress bar per epoch showing the running loss (plain lines without tqdm)."""
+    """A tqdm progress bar per epoch showing the running loss (plain lines without tqdm).
+
+    See the article docs/articles/learning/training_loop.py.
+    """
 
     def __init__(self, file=None) -> None:
         self.file, self.bar = file, None
