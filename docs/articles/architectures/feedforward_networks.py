@@ -116,3 +116,4 @@ plt.show()
 # * :ref:`article-universal_approximation`: how far one hidden layer can go
 # * :ref:`article-representation_learning`: what the hidden layers compute
 # * :ref:`article-regularisation`: when a network fits its training data too well
+# * :ref:`article-convolutional_networks`: layers that share weights across an image

@@ -104,3 +104,4 @@ plt.show()
 # * :ref:`article-feedforward_networks`: the network used here
 # * :ref:`article-normalisation_and_encoding`: the preparation data still needs
 # * :ref:`article-activation_functions`: the tanh that bends the plane
+# * :ref:`article-convolutional_networks`: the feature maps a CNN learns

@@ -24,6 +24,14 @@ One rule matters above all: compute the statistics (mean, standard deviation, mi
 maximum, the list of categories) on the **training data only**, then apply the same
 numbers to validation and test data. Otherwise the test set leaks into training.
 
+The same idea works *inside* a network, where the inputs of a hidden layer drift as the
+layers before it learn. **Batch normalisation** standardises each feature of a layer's
+input over the current mini-batch, then lets the network rescale it with a learned
+:math:`\gamma` and :math:`\beta`; it keeps a running mean and variance for evaluation,
+when there may be no batch to average over. **Layer normalisation** standardises each
+sample over its own features instead, so it behaves the same in training and evaluation
+and for any batch size: Transformers use it.
+
 The maths
 ---------
 
@@ -36,6 +44,22 @@ For feature :math:`j` with training mean :math:`\mu_j` and standard deviation
    \text{min-max: } x'_j = \frac{x_j - \min_j}{\max_j - \min_j}, \qquad
    \text{one-hot: } e_k(x) = \begin{cases}1 & x = c_k\\ 0 & \text{otherwise.}\end{cases}
 
+Batch normalisation over a batch :math:`B` and layer normalisation over the :math:`d`
+features of one sample are the same formula with different averages:
+
+.. math::
+
+   \text{BN: } y_{ij} = \gamma_j \frac{x_{ij} - \mu_j}{\sqrt{\sigma_j^2 + \epsilon}} + \beta_j,
+   \ \mu_j = \frac{1}{|B|}\sum_{i \in B} x_{ij}, \qquad
+   \text{LN: } y_{ij} = \gamma_j \frac{x_{ij} - \mu_i}{\sqrt{\sigma_i^2 + \epsilon}} + \beta_j,
+   \ \mu_i = \frac{1}{d}\sum_{j=1}^{d} x_{ij}.
+
+Because the mean and variance depend on every element they average, the backward pass
+has two extra terms: with :math:`\hat{x} = (x - \mu)/\sigma` and :math:`g = \gamma \odot
+\partial\mathcal{L}/\partial y`, :math:`\partial\mathcal{L}/\partial x = \frac{1}{\sigma}
+\big(g - \operatorname{mean}(g) - \hat{x} \operatorname{mean}(g \odot \hat{x})\big)`, the
+means taken over the same axis as :math:`\mu`.
+
 Why scale helps: for a linear model trained by squared error, the curvature of the loss
 is :math:`\tfrac{2}{N}X^\top X`. Features of very different sizes give it eigenvalues of
 very different sizes, and (see :ref:`article-learning_rate`) the largest one caps the
@@ -46,8 +70,8 @@ Where it lives in abinitio
 
 .. implementation::
 
-These are thin wrappers around scikit-learn's classes that take and return abinitio
-tensors in float32.
+The preprocessing classes are thin wrappers around scikit-learn's that take and return
+abinitio tensors in float32; the normalisation layers are abinitio's own.
 """
 
 # %%
@@ -103,6 +127,23 @@ ax.plot(scaled, label="standardised (lr = 0.1)")
 ax.set(xlabel="step", ylabel="training MSE", yscale="log")
 ax.legend()
 plt.show()
+
+# %%
+# Normalising inside the network
+# ------------------------------
+# A batch of 4 samples with 3 features, far from mean 0 and variance 1. Batch norm
+# standardises each column; layer norm each row (both start with gamma = 1, beta = 0).
+batch = ab.tensor(rng.normal(5.0, 3.0, (4, 3)).astype(np.float32))
+x = batch.numpy()
+with ab.no_grad():
+    batch_norm, layer_norm = nn.BatchNorm1d(3), nn.LayerNorm(3)
+    by_column = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5)
+    by_row = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5)
+    print(
+        "BatchNorm1d vs formula:", np.abs(batch_norm(batch).numpy() - by_column).max()
+    )
+    print("LayerNorm vs formula:", np.abs(layer_norm(batch).numpy() - by_row).max())
+print("running mean after one batch (momentum 0.1):", batch_norm.running_mean.numpy())
 
 # %%
 # Encoding categories

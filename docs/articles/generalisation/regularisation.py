@@ -164,3 +164,4 @@ print(
 # * :ref:`article-learning_rate`: regularisation strength is a hyperparameter
 # * :ref:`article-universal_approximation`: capacity, the other side of over-fitting
 # * :ref:`article-feedforward_networks`: the networks being regularised
+# * :ref:`article-training_loop`: a validation set and early stopping

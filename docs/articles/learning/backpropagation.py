@@ -165,3 +165,4 @@ print("gradcheck passes:", ab.gradcheck(neuron_loss, inputs))
 # * :ref:`article-gradient_descent`: what to do with the gradients
 # * :ref:`article-activation_functions`: the local derivatives of the non-linearities
 # * :ref:`article-loss_functions`: where the backward pass starts
+# * :ref:`article-residual_networks`: when the chained factors make the gradient vanish

@@ -120,3 +120,4 @@ print("diag(p) - p p^T:\n", np.round(np.diag(p) - np.outer(p, p), 4))
 # * :ref:`article-weight_initialisation`: the right initial scale depends on the activation
 # * :ref:`article-loss_functions`: softmax's partner, the cross-entropy loss
 # * :ref:`article-backpropagation`: how these derivatives are chained
+# * :ref:`article-transformers`: softmax as attention weights

@@ -128,3 +128,4 @@ print(
 # * :ref:`article-backpropagation`: gradients pass through the same weights, backwards
 # * :ref:`article-normalisation_and_encoding`: scaling the inputs, the first layer's share
 # * :ref:`article-layers`: the layers being initialised
+# * :ref:`article-residual_networks`: initialisation and skip connections against vanishing gradients
