@@ -14,8 +14,10 @@ and gives the articles three things:
   line count of every step measured at build time.
 
 It also writes one API page per mapped object into ``auto_api/`` (autodoc + viewcode),
-each linking back to the articles that teach it, and provides ``ArticleOrder`` so the
-gallery lists articles in the map's order.
+each linking back to the articles that teach it, turns the back-link line that ends every
+mapped docstring (``See the article docs/articles/<section>/<name>.py.``) into a link to
+the article's page, and provides ``ArticleOrder`` so the gallery lists articles in the
+map's order.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import re
 from pathlib import Path
 
 from article_map import (
+    BACKLINK,
     DOCS,
     INDEX_FILE,
     MAX_STEP_LINES,
@@ -222,6 +225,16 @@ def _escape_line(line: str, in_literal: bool, in_table: bool) -> tuple[str, bool
     return "".join(out), in_literal
 
 
+def link_articles(app, what, name, obj, options, lines) -> None:
+    """``autodoc-process-docstring``: the docstring's back-link, a repository path for
+    readers of ``help()``, becomes a link to the article on the site."""
+    for i, line in enumerate(lines):
+        match = BACKLINK.match(line)
+        if match:
+            indent, _, article = match.groups()
+            lines[i] = f"{indent}See the article :ref:`article-{article}`."
+
+
 def escape_docstring(app, what, name, obj, options, lines) -> None:
     """``autodoc-process-docstring``: abinitio's docstrings are written for people reading
     the source (STYLE.md: maths in ASCII), so outside code, roles, doctests and literal
@@ -403,6 +416,7 @@ class ReadingOrder(Directive):
 def setup(app):
     app.connect("builder-inited", write_source_pages)
     app.connect("builder-inited", write_api_pages)
+    app.connect("autodoc-process-docstring", link_articles, priority=300)  # a role: kept
     app.connect("autodoc-process-docstring", escape_docstring, priority=400)  # before napoleon
     app.add_role("source", source_role)
     app.add_directive("implementation", Implementation)

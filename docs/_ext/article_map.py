@@ -126,3 +126,25 @@ def code_lines(path: Path) -> int:
         for line in source.splitlines()[end:]
         if line.strip() and not line.lstrip().startswith("#")
     )
+
+
+# ---- docstring back-links -----------------------------------------------------------------
+
+BACKLINK = re.compile(r"^(\s*)See the article docs/articles/(\w+)/(\w+)\.py\.\s*$")
+
+
+def backlink(name: str, entry: dict) -> str:
+    """The one line a public object's docstring ends with, pointing at its article."""
+    return f"See the article docs/articles/{entry['section']}/{name}.py."
+
+
+def home_articles(index: dict) -> dict[str, str]:
+    """``{dotted name: article}`` for every mapped object: the first article (in reading
+    order) that lists it, or that lists the same object under another name."""
+    homes, by_identity = {}, {}
+    for name, entry in index["articles"].items():
+        for dotted in entry["objects"]:
+            key = id(import_object(dotted))
+            by_identity.setdefault(key, name)
+            homes.setdefault(dotted, by_identity[key])
+    return homes

@@ -26,6 +26,8 @@ class Generator:
 
     It wraps a NumPy ``Generator`` (PCG64), available as ``.numpy`` to code that samples.
     ``get_state()`` returns a JSON-serialisable dict, so checkpoints can store it.
+
+    See the article docs/articles/learning/training_loop.py.
     """
 
     def __init__(self, seed: int | None = None) -> None:

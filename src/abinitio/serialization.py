@@ -105,6 +105,8 @@ def save(obj, path: str | os.PathLike) -> None:
         ...     restored = load(path)
         >>> restored["model"]["fc.weight"].shape, restored["epoch"], restored["betas"]
         ((2, 3), 3, (0.9, 0.999))
+
+    See the article docs/articles/learning/training_loop.py.
     """
     path = os.fsdecode(path)
     table = {}
@@ -139,6 +141,8 @@ def load(path: str | os.PathLike):
         ...     state = load(path)["state"]
         >>> state[0]["step"], state[0]["exp_avg"].dtype
         (7, dtype('float64'))
+
+    See the article docs/articles/learning/training_loop.py.
     """
     path = os.fsdecode(path)
     header = _read_header(path)

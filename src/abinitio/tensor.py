@@ -55,6 +55,8 @@ class Tensor(TensorMethods):
         >>> y.backward()
         >>> x.grad
         tensor([2., 4., 6.])
+
+    See the article docs/articles/learning/backpropagation.py.
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "_hooks", "__weakref__")

@@ -2,10 +2,13 @@
 with the code: every article exists, is labelled and titled as the map says, names
 objects that import from existing files, and links only to existing articles."""
 
+import importlib
+import inspect
 from pathlib import Path
 
 import pytest
 from article_map import (
+    BACKLINK,
     DOCS,
     LABEL,
     MAX_STEP_LINES,
@@ -14,7 +17,9 @@ from article_map import (
     article_path,
     article_text,
     article_title,
+    backlink,
     code_lines,
+    home_articles,
     import_object,
     load_index,
     locate,
@@ -131,3 +136,46 @@ def test_doc_pages_link_only_to_existing_articles():
     for page in list(DOCS.glob("*.rst")) + list((DOCS / "articles").rglob("*.rst")):
         unknown = set(ARTICLE_REF.findall(Path(page).read_text())) - set(NAMES)
         assert not unknown, f"{page.name}: {sorted(unknown)}"
+
+
+# ---- every public class links back to its article ------------------------------------------
+
+HOMES = home_articles(INDEX)
+# the namespaces a user imports from; their public classes each belong to an article
+PUBLIC_NAMESPACES = [
+    "abinitio",
+    "abinitio.nn",
+    "abinitio.optim",
+    "abinitio.optim.lr_scheduler",
+    "abinitio.data",
+    "abinitio.data.preprocessing",
+    "abinitio.training",
+    "abinitio.models",
+    "abinitio.inspect",
+    "abinitio.viz",
+]
+
+
+@pytest.mark.parametrize("dotted", sorted(HOMES))
+def test_mapped_object_docstring_links_back_to_its_article(dotted):
+    name = HOMES[dotted]
+    line = backlink(name, ARTICLES[name])
+    doc = inspect.unwrap(import_object(dotted)).__doc__ or ""
+    found = [m.group(0).strip() for m in map(BACKLINK.match, doc.splitlines()) if m]
+    assert found == [line], f"end the docstring of {dotted} with the line: {line}"
+
+
+def public_classes():
+    for namespace in PUBLIC_NAMESPACES:
+        module = importlib.import_module(namespace)
+        names = getattr(module, "__all__", None) or [n for n in dir(module) if n[0] != "_"]
+        for attribute in names:
+            obj = getattr(module, attribute)
+            if inspect.isclass(obj) and obj.__module__.startswith("abinitio"):
+                yield f"{namespace}.{attribute}", obj
+
+
+def test_every_public_class_has_an_article():
+    mapped = {id(import_object(dotted)) for dotted in HOMES}
+    orphans = sorted({name for name, obj in public_classes() if id(obj) not in mapped})
+    assert not orphans, f"add these to an article's objects in docs/article_index.toml: {orphans}"

@@ -22,7 +22,10 @@ from abinitio.tensor import Tensor
 
 
 def backward(root: Tensor, gradient=None, retain_graph: bool = False) -> None:
-    """Accumulate ``d(root)/d(leaf)`` (times ``gradient``) into every leaf's ``.grad``."""
+    """Accumulate ``d(root)/d(leaf)`` (times ``gradient``) into every leaf's ``.grad``.
+
+    See the article docs/articles/learning/backpropagation.py.
+    """
     seed = _seed_gradient(root, gradient)
     # ids of arrays that some tensor's .grad (or the caller) holds: a gradient passed
     # through unchanged (by add, reshape, ...) may be one of them, and is then copied

@@ -42,6 +42,8 @@ class Context:
         saved_tensors: the arrays ``forward`` saved with :meth:`save_for_backward`.
 
     ``forward`` may also store plain attributes (``ctx.dim = dim``) for ``backward``.
+
+    See the article docs/articles/learning/backpropagation.py.
     """
 
     def __init__(self, fn, needs_input_grad) -> None:
@@ -70,7 +72,10 @@ class Context:
 
 class Function:
     """Base class of every differentiable primitive. Subclasses define the two static
-    methods ``forward(ctx, *arrays, **options)`` and ``backward(ctx, grad_output)``."""
+    methods ``forward(ctx, *arrays, **options)`` and ``backward(ctx, grad_output)``.
+
+    See the article docs/articles/learning/backpropagation.py.
+    """
 
     @staticmethod
     def forward(ctx: Context, *arrays, **options):

@@ -56,20 +56,28 @@ class no_grad(_GradModeContext):
         ...     y = w * 2
         >>> y.requires_grad
         False
+
+    See the article docs/articles/learning/backpropagation.py.
     """
 
     mode = False
 
 
 class enable_grad(_GradModeContext):
-    """Context manager and decorator that turns graph recording back on inside ``no_grad``."""
+    """Context manager and decorator that turns graph recording back on inside ``no_grad``.
+
+    See the article docs/articles/learning/backpropagation.py.
+    """
 
     mode = True
 
 
 class set_grad_enabled(_GradModeContext):
     """``set_grad_enabled(False)`` switches recording off at once; as a context manager it
-    restores the previous mode on exit (PyTorch's semantics)."""
+    restores the previous mode on exit (PyTorch's semantics).
+
+    See the article docs/articles/learning/backpropagation.py.
+    """
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)

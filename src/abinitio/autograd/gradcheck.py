@@ -21,7 +21,10 @@ from abinitio.tensor import Tensor
 
 
 class GradcheckError(RuntimeError):
-    """Raised by :func:`gradcheck` when backprop and finite differences disagree."""
+    """Raised by :func:`gradcheck` when backprop and finite differences disagree.
+
+    See the article docs/articles/learning/backpropagation.py.
+    """
 
 
 def gradcheck(
@@ -51,6 +54,8 @@ def gradcheck(
         >>> x = ab.randn(3, 4, dtype=ab.float64, requires_grad=True)
         >>> ab.gradcheck(lambda t: (t.tanh() * t).sum(dim=1), (x,))
         True
+
+    See the article docs/articles/learning/backpropagation.py.
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     inputs = tuple(_as_float64(x) for x in inputs)

@@ -113,6 +113,8 @@ class DataLoader:
         3
         >>> [tuple(y.shape) for x, y in loader]
         [(2,), (2,), (1,)]
+
+    See the article docs/articles/architectures/feedforward_networks.py.
     """
 
     def __init__(

@@ -32,6 +32,8 @@ class Dataset:
         ...         return i, i * i
         >>> Squares()[3]
         (3, 9)
+
+    See the article docs/articles/learning/training_loop.py.
     """
 
     def __getitem__(self, index):
@@ -61,6 +63,8 @@ class TensorDataset(Dataset):
         >>> ds = TensorDataset(np.zeros((5, 2)), np.arange(5))
         >>> len(ds), ds[4][1].item(), ds[0][0].dtype
         (5, 4, dtype('float32'))
+
+    See the article docs/articles/learning/training_loop.py.
     """
 
     def __init__(self, *tensors) -> None:
@@ -94,6 +98,8 @@ class Subset(Dataset):
         >>> sub = Subset(TensorDataset(np.arange(10)), [7, 2])
         >>> len(sub), sub[0][0].item()
         (2, 7)
+
+    See the article docs/articles/learning/training_loop.py.
     """
 
     def __init__(self, dataset: Dataset, indices) -> None:
@@ -118,6 +124,8 @@ class ConcatDataset(Dataset):
         >>> both = ConcatDataset([TensorDataset(np.arange(3)), TensorDataset(np.arange(5))])
         >>> len(both), both[4][0].item()
         (8, 1)
+
+    See the article docs/articles/learning/training_loop.py.
     """
 
     def __init__(self, datasets) -> None:
@@ -184,6 +192,8 @@ def random_split(dataset: Dataset, lengths, generator: Generator | None = None) 
         >>> train, val = random_split(TensorDataset(np.arange(10)), [0.7, 0.3], ab.Generator(0))
         >>> len(train), len(val)
         (7, 3)
+
+    See the article docs/articles/learning/training_loop.py.
     """
     sizes = _split_lengths(len(dataset), lengths)
     permutation = numpy_generator(generator).permutation(len(dataset))

@@ -96,6 +96,8 @@ class StandardScaler(_SklearnWrapper):
                [ 1.,  1.]], dtype=float32)
         >>> scaler.mean_, scaler.scale_
         (array([ 2., 20.]), array([ 1., 10.]))
+
+    See the article docs/articles/data/normalisation_and_encoding.py.
     """
 
     sklearn_class = "StandardScaler"
@@ -116,6 +118,8 @@ class MinMaxScaler(_SklearnWrapper):
         tensor([[-1.],
                 [ 0.],
                 [ 1.]])
+
+    See the article docs/articles/data/normalisation_and_encoding.py.
     """
 
     sklearn_class = "MinMaxScaler"
@@ -140,6 +144,8 @@ class OneHotEncoder(_SklearnWrapper):
                [0., 1.]], dtype=float32)
         >>> encoder.categories_[0].tolist()
         ['green', 'red']
+
+    See the article docs/articles/data/normalisation_and_encoding.py.
     """
 
     sklearn_class = "OneHotEncoder"
@@ -160,6 +166,8 @@ class LabelEncoder(_SklearnWrapper):
         array([1, 2, 1, 0])
         >>> encoder.inverse_transform([2, 0]).tolist()
         ['dog', 'bird']
+
+    See the article docs/articles/data/normalisation_and_encoding.py.
     """
 
     sklearn_class = "LabelEncoder"

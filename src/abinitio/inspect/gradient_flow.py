@@ -16,6 +16,8 @@ Example:
     >>> flow = gradient_flow(model, lambda m: nn.functional.cross_entropy(m(x), y))
     >>> flow.names, len(flow.activations)
     (['0', '2'], 1)
+
+See the article docs/articles/architectures/residual_networks.py.
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ ACTIVATION_LAYERS = tuple(ACTIVATIONS.values())
 @dataclass
 class LayerGradient:
     """One weight layer: its path in the model, the norms of its weight and of the
-    weight's gradient (Frobenius, sqrt of the sum of squares)."""
+    weight's gradient (Frobenius, sqrt of the sum of squares).
+
+    See the article docs/articles/architectures/residual_networks.py.
+    """
 
     name: str
     shape: tuple
@@ -56,6 +61,8 @@ class ActivationStats:
 
     ``dead_fraction`` is the share of units (positions of one sample's output) that are
     0 or less for every sample of the batch: a ReLU unit like that passes no gradient.
+
+    See the article docs/articles/architectures/residual_networks.py.
     """
 
     name: str
@@ -66,7 +73,10 @@ class ActivationStats:
 
 @dataclass
 class GradientFlow:
-    """What :func:`gradient_flow` measured: weight layers and activations in forward order."""
+    """What :func:`gradient_flow` measured: weight layers and activations in forward order.
+
+    See the article docs/articles/architectures/residual_networks.py.
+    """
 
     loss: float
     layers: list = field(default_factory=list)

@@ -40,6 +40,8 @@ class LeNet5(nn.Module):
         >>> model = LeNet5()
         >>> model(ab.randn(2, 1, 28, 28)).shape, sum(p.numel() for p in model.parameters())
         ((2, 10), 61706)
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, input_size=28) -> None:
@@ -86,6 +88,8 @@ class SimpleCNN(nn.Module):
         >>> import abinitio as ab
         >>> SimpleCNN(input_size=8)(ab.randn(5, 1, 8, 8)).shape
         (5, 10)
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, input_size=8,
@@ -135,6 +139,8 @@ class MNIST1DCNN(nn.Module):
         >>> model = MNIST1DCNN()
         >>> model(ab.randn(3, 40)).shape, sum(p.numel() for p in model.parameters())
         ((3, 10), 5210)
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     def __init__(self, out_features: int = 10, channels: int = 25, linear_in: int = 125) -> None:

@@ -52,6 +52,8 @@ class PlainMLP(nn.Module):
         >>> import abinitio as ab
         >>> PlainMLP(30, 32, "sigmoid")(ab.randn(4, 2)).shape
         (4, 2)
+
+    See the article docs/articles/architectures/residual_networks.py.
     """
 
     def __init__(self, depth: int, width: int, activation: str = "relu", in_features: int = 2,
@@ -104,6 +106,8 @@ class ResidualMLP(nn.Module):
         >>> import abinitio as ab
         >>> ResidualMLP(30, 32)(ab.randn(4, 2)).shape
         (4, 2)
+
+    See the article docs/articles/architectures/residual_networks.py.
     """
 
     def __init__(self, depth: int, width: int, activation: str = "relu", in_features: int = 2,

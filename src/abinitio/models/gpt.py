@@ -39,6 +39,8 @@ class CharTokenizer:
         (('e', 'h', 'l', 'o'), [1, 3, 2, 0])
         >>> tokenizer.decode([1, 0, 2, 2, 3])
         'hello'
+
+    See the article docs/articles/architectures/transformers.py.
     """
 
     def __init__(self, vocab) -> None:
@@ -128,6 +130,8 @@ class GPT(nn.Module):
         (1, 3, 10)
         >>> model.generate([1, 2], max_new_tokens=4).shape
         (1, 6)
+
+    See the article docs/articles/architectures/transformers.py.
     """
 
     def __init__(self, vocab_size: int, context_size: int = 128, n_layers: int = 4,

@@ -29,6 +29,8 @@ class MLP(nn.Module):
         >>> model = MLP(64, (32,), 10)
         >>> model(ab.randn(5, 1, 8, 8)).shape
         (5, 10)
+
+    See the article docs/articles/architectures/feedforward_networks.py.
     """
 
     def __init__(self, in_features: int, hidden_sizes=(128,), out_features: int = 10,
@@ -56,6 +58,8 @@ class MNIST1DMLP(nn.Module):
         >>> import abinitio as ab
         >>> sum(p.numel() for p in MNIST1DMLP().parameters())
         15210
+
+    See the article docs/articles/architectures/feedforward_networks.py.
     """
 
     def __init__(self, in_features: int = 40, out_features: int = 10, hidden_size: int = 100,

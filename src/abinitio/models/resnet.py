@@ -37,6 +37,8 @@ class ResidualBlock(nn.Module):
         >>> block = ResidualBlock(16, 32, stride=2)
         >>> block(ab.randn(2, 16, 8, 8)).shape, block.downsample is not None
         ((2, 32, 4, 4), True)
+
+    See the article docs/articles/architectures/residual_networks.py.
     """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
@@ -85,6 +87,8 @@ class ResNet(nn.Module):
         >>> model = ResNet((1, 1, 1), (16, 32, 64), in_channels=3)
         >>> model(ab.randn(2, 3, 32, 32)).shape
         (2, 10)
+
+    See the article docs/articles/architectures/residual_networks.py.
     """
 
     def __init__(self, depths=(1, 1, 1), widths=(16, 32, 64), in_channels: int = 3,

@@ -37,6 +37,8 @@ class MNIST1DGRU(nn.Module):
         >>> model = MNIST1DGRU()
         >>> sum(p.numel() for p in model.parameters()), model(ab.randn(2, 40)).shape
         (5134, (2, 10))
+
+    See the article docs/articles/architectures/recurrent_networks.py.
     """
 
     def __init__(self, input_size: int = 1, hidden_size: int = 6, time_steps: int = 40,
@@ -86,6 +88,8 @@ class CharRNN(nn.Module):
         >>> optimizer.step()
         >>> model.generate(tokens[:1, :3], max_new_tokens=5).shape
         (1, 8)
+
+    See the article docs/articles/architectures/recurrent_networks.py.
     """
 
     def __init__(self, vocab_size: int, embedding_dim: int = 64, hidden_size: int = 256,

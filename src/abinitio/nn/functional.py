@@ -78,7 +78,10 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
             generator=None):  # fmt: skip
     """Inverted dropout: zero each element with probability p and scale the survivors by
     1 / (1 - p), so the expected value is unchanged and evaluation needs no rescaling.
-    The identity when ``training`` is False or p == 0."""
+    The identity when ``training`` is False or p == 0.
+
+    See the article docs/articles/generalisation/regularisation.py.
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
@@ -174,7 +177,10 @@ def embedding(input, weight, padding_idx=None):
 
 
 def one_hot(tensor, num_classes: int = -1):
-    """(..., ) integer labels -> (..., num_classes) int64 one-hot rows."""
+    """(..., ) integer labels -> (..., num_classes) int64 one-hot rows.
+
+    See the article docs/articles/data/normalisation_and_encoding.py.
+    """
     labels = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
     classes = int(labels.max()) + 1 if num_classes < 0 else num_classes
     if labels.size and (labels.min() < 0 or labels.max() >= classes):

@@ -11,6 +11,8 @@ y = W x with n_in inputs of variance v, each output has variance n_in * Var(W) *
 ``calculate_gain`` gives the factor each nonlinearity needs. Every function fills the
 tensor in place, without recording a graph, draws from :mod:`abinitio.random` (or
 ``generator=``), and returns the tensor.
+
+See the article docs/articles/neurons/weight_initialisation.py.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     Example:
         >>> round(calculate_gain("relu"), 4)
         1.4142
+
+    See the article docs/articles/neurons/weight_initialisation.py.
     """
     if nonlinearity in _LINEAR_LIKE:
         return 1.0
@@ -116,14 +120,20 @@ def eye_(tensor):
 
 def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)),
-    so that Var = 2 gain^2 / (fan_in + fan_out)."""
+    so that Var = 2 gain^2 / (fan_in + fan_out).
+
+    See the article docs/articles/neurons/weight_initialisation.py.
+    """
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor, gain: float = 1.0, generator=None):
-    """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)).
+
+    See the article docs/articles/neurons/weight_initialisation.py.
+    """
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
@@ -139,13 +149,19 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
 def kaiming_uniform_(
     tensor, a: float = 0, mode="fan_in", nonlinearity="leaky_relu", generator=None
 ):
-    """U(-b, b) with b = gain * sqrt(3 / fan), so Var = gain^2 / fan (He et al. 2015)."""
+    """U(-b, b) with b = gain * sqrt(3 / fan), so Var = gain^2 / fan (He et al. 2015).
+
+    See the article docs/articles/neurons/weight_initialisation.py.
+    """
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor, a: float = 0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """N(0, std^2) with std = gain / sqrt(fan) (He et al. 2015)."""
+    """N(0, std^2) with std = gain / sqrt(fan) (He et al. 2015).
+
+    See the article docs/articles/neurons/weight_initialisation.py.
+    """
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 

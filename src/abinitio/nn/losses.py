@@ -44,7 +44,10 @@ def _as_tensor(value, like):
 
 
 def mse_loss(input, target, reduction: str = "mean"):
-    """Mean squared error: mean((input - target)^2).  d/d input = 2 (input - target) / N."""
+    """Mean squared error: mean((input - target)^2).  d/d input = 2 (input - target) / N.
+
+    See the article docs/articles/learning/loss_functions.py.
+    """
     target = _as_tensor(target, input)
     _same_shape(input, target, "mse_loss")
     diff = input - target
@@ -120,6 +123,8 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
         >>> logits = ab.tensor([[2.0, 0.0, -1.0]])
         >>> round(cross_entropy(logits, ab.tensor([0])).item(), 4)
         0.1698
+
+    See the article docs/articles/learning/loss_functions.py.
     """
     if reduction not in _REDUCTIONS:
         raise ValueError(

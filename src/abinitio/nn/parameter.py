@@ -17,6 +17,8 @@ class Parameter(Tensor):
         >>> w = ab.nn.Parameter(ab.zeros(2, 3))
         >>> w.requires_grad, w.shape
         (True, (2, 3))
+
+    See the article docs/articles/neurons/neuron.py.
     """
 
     def __init__(self, data=None, requires_grad: bool = True) -> None:

@@ -1,5 +1,8 @@
 """``summary(model, input_size)``: a table of layers, output shapes and parameter counts,
-like Keras' ``model.summary()``."""
+like Keras' ``model.summary()``.
+
+See the article docs/articles/neurons/layers.py.
+"""
 
 from __future__ import annotations
 

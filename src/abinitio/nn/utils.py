@@ -30,6 +30,8 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         20.0
         >>> round(float((w.grad * w.grad).sum().sqrt()), 3)
         1.0
+
+    See the article docs/articles/architectures/recurrent_networks.py.
     """
     grads = [p.grad.data for p in _with_grads(parameters)]
     if not grads:
@@ -59,7 +61,10 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
 
 def l1_penalty(parameters) -> Tensor:
     """sum of |w| over all parameters: add ``lam * l1_penalty(model.parameters())`` to the
-    loss for L1 regularisation (it drives small weights to exactly zero: sparsity)."""
+    loss for L1 regularisation (it drives small weights to exactly zero: sparsity).
+
+    See the article docs/articles/generalisation/regularisation.py.
+    """
     terms = [p.abs().sum() for p in parameters]
     return _total(terms)
 
@@ -67,7 +72,10 @@ def l1_penalty(parameters) -> Tensor:
 def l2_penalty(parameters) -> Tensor:
     """sum of w^2 over all parameters: add ``lam * l2_penalty(...)`` to the loss for L2
     regularisation. Its gradient is 2 lam w, so with plain SGD it equals
-    ``weight_decay = 2 * lam`` (weight decay shrinks every weight by a fixed fraction)."""
+    ``weight_decay = 2 * lam`` (weight decay shrinks every weight by a fixed fraction).
+
+    See the article docs/articles/generalisation/regularisation.py.
+    """
     terms = [(p * p).sum() for p in parameters]
     return _total(terms)
 

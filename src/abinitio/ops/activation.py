@@ -23,7 +23,10 @@ def stable_sigmoid(x):
 
 
 class Sigmoid(Function):
-    """y = 1 / (1 + e^-x).   dL/dx = g * y * (1 - y)."""
+    """y = 1 / (1 + e^-x).   dL/dx = g * y * (1 - y).
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     @staticmethod
     def forward(ctx, x):
@@ -38,7 +41,10 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    """y = max(x, 0).   dL/dx = g where x > 0, else 0 (0 at x = 0, as in PyTorch)."""
+    """y = max(x, 0).   dL/dx = g where x > 0, else 0 (0 at x = 0, as in PyTorch).
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     @staticmethod
     def forward(ctx, x):
@@ -87,7 +93,10 @@ def normal_cdf(x):
 class GELU(Function):
     """y = x * Phi(x) (Hendrycks & Gimpel 2016), Phi the standard normal CDF.
     dL/dx = g * (Phi(x) + x * phi(x)),  phi(x) = exp(-x^2/2) / sqrt(2 pi).
-    With approximate="tanh": Phi(x) ~ (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2."""
+    With approximate="tanh": Phi(x) ~ (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2.
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     @staticmethod
     def forward(ctx, x, approximate):

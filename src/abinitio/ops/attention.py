@@ -66,7 +66,10 @@ def _safe_softmax(scores, masked: bool):
 class ScaledDotProductAttention(Function):
     """O = softmax(Q K^T * scale + M) V (times a dropout keep mask on the weights).
     dV = P^T G,  dA = P * (dP - rowsum(G * O)) with dP = G V^T,  dQ = dA K * scale,
-    dK = dA^T Q * scale,  dM = dA; the module docstring derives them."""
+    dK = dA^T Q * scale,  dM = dA; the module docstring derives them.
+
+    See the article docs/articles/architectures/transformers.py.
+    """
 
     @staticmethod
     def forward(ctx, q, k, v, mask, scale, keep):
@@ -183,6 +186,8 @@ def scaled_dot_product_attention(
         >>> q = ab.randn(2, 4, 5, 8)
         >>> scaled_dot_product_attention(q, q, q, is_causal=True).shape
         (2, 4, 5, 8)
+
+    See the article docs/articles/architectures/transformers.py.
     """
     scores_shape = _check_qkv(query, key, value)
     if is_causal and attn_mask is not None:

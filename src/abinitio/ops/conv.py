@@ -54,6 +54,8 @@ class Conv2d(Function):
     rebuilt. Images, outputs and gradients lie batch innermost in memory, (C, H, W, N),
     behind (N, C, H, W) views (see :mod:`abinitio.ops.im2col`): Y_g is returned as it
     comes out of the GEMM, and G_g is a free view of g when g lies that way too.
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     @staticmethod

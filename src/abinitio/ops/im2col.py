@@ -154,6 +154,8 @@ def im2col(xp, kernel, stride, dilation, out_size, groups: int):
                [1., 2., 4., 5.],
                [3., 4., 6., 7.],
                [4., 5., 7., 8.]])
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
     xp = np.ascontiguousarray(xp)
     c, _, _, n = xp.shape

@@ -27,7 +27,10 @@ class CrossEntropy(Function):
     dL/dx = p * sum_c(q) - q, where q is the (weighted, smoothed) target distribution of
     each row, times dL/dloss (divided by the weight total for the mean). In the common
     case (no class weights, no smoothing, no ignored target) q is one-hot and this is
-    p - onehot(t), computed without forming q."""
+    p - onehot(t), computed without forming q.
+
+    See the article docs/articles/learning/loss_functions.py.
+    """
 
     @staticmethod
     def forward(ctx, logits, target, weight, ignore_index, smoothing, reduction):

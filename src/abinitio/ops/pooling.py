@@ -35,6 +35,8 @@ class MaxPool2d(Function):
     VJP: each window passes g[..., u, v] to the pixel that held its maximum (the first
     one in row-major window order on ties, as PyTorch does); other pixels get nothing.
     A pixel in several overlapping windows collects from each.
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     @staticmethod

@@ -142,7 +142,10 @@ class RNNLayer(Function):
 
     The last dh is dL/dh_0; dX and the weights' and biases' gradients come from all da_t at
     once (:func:`input_and_weight_grads`). act' is computed for all steps before the loop.
-    Composed version: :func:`_reference_rnn_cell` unrolled by :func:`_reference_layer`."""
+    Composed version: :func:`_reference_rnn_cell` unrolled by :func:`_reference_layer`.
+
+    See the article docs/articles/architectures/recurrent_networks.py.
+    """
 
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", reverse=False):

@@ -41,7 +41,10 @@ class GRULayer(Function):
 
     so the factors are computed for all steps before the loop, which keeps only what the
     recurrence forces: dh <- dh + g_t, then dh <- dh * z + W_hh^T [da_r; da_z; d(hn)].
-    The hidden path's gradients are [da_r; da_z; d(hn)], the input path's [da_r; da_z; da_n]."""
+    The hidden path's gradients are [da_r; da_z; d(hn)], the input path's [da_r; da_z; da_n].
+
+    See the article docs/articles/architectures/recurrent_networks.py.
+    """
 
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):

@@ -45,7 +45,10 @@ class LSTMLayer(Function):
         dh <- W_hh^T [da_i; da_f; da_g; da_o],    dc <- dc * f
 
     The factors multiplying dc and dh are forward values only, computed for all steps
-    before the loop; both paths (input and hidden) receive the same da."""
+    before the loop; both paths (input and hidden) receive the same da.
+
+    See the article docs/articles/architectures/recurrent_networks.py.
+    """
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):

@@ -17,7 +17,10 @@ from abinitio.ops.arguments import normalize_dim, resolve_axis_alias
 
 class Softmax(Function):
     """y = e^(x - m) / sum(e^(x - m)) along dim.
-    dL/dx = y * (g - sum(g * y)), the Jacobian diag(y) - y y^T applied to g."""
+    dL/dx = y * (g - sum(g * y)), the Jacobian diag(y) - y y^T applied to g.
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     @staticmethod
     def forward(ctx, x, dim):

@@ -98,7 +98,10 @@ class Cos(Function):
 
 
 class Tanh(Function):
-    """y = tanh(x).   dL/dx = g * (1 - tanh(x)^2) = g * (1 - y^2)."""
+    """y = tanh(x).   dL/dx = g * (1 - tanh(x)^2) = g * (1 - y^2).
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     @staticmethod
     def forward(ctx, x):

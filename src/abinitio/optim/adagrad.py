@@ -44,6 +44,8 @@ class Adagrad(Optimizer):
         >>> optimizer.step()                  # s = g², so θ moves by 0.5 g / |g| = 0.5
         >>> w.data
         array([ 0.5, -1.5], dtype=float32)
+
+    See the article docs/articles/learning/gradient_descent.py.
     """
 
     def __init__(

@@ -54,6 +54,8 @@ class Adam(Optimizer):
         >>> optimizer.step()                  # the first step moves each weight by about lr
         >>> w.data.round(4)
         array([ 0.9, -1.9], dtype=float32)
+
+    See the article docs/articles/learning/gradient_descent.py.
     """
 
     def __init__(
@@ -157,6 +159,8 @@ class AdamW(Adam):
         >>> optimizer.step()
         >>> w.data                             # θ (1 - 0.1 * 0.5)
         array([ 0.95, -1.9 ], dtype=float32)
+
+    See the article docs/articles/generalisation/regularisation.py.
     """
 
     def __init__(

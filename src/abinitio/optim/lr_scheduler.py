@@ -56,6 +56,8 @@ class StepLR(LRScheduler):
         ...     scheduler.step()
         >>> lrs
         [0.1, 0.1, 0.05, 0.05, 0.025]
+
+    See the article docs/articles/learning/learning_rate.py.
     """
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
@@ -94,6 +96,8 @@ class MultiStepLR(LRScheduler):
         ...     scheduler.step()
         >>> lrs
         [1.0, 0.5, 0.5, 0.25]
+
+    See the article docs/articles/learning/learning_rate.py.
     """
 
     def __init__(self, optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1):
@@ -137,6 +141,8 @@ class ExponentialLR(LRScheduler):
         >>> scheduler.step()
         >>> scheduler.get_last_lr()
         [0.25]
+
+    See the article docs/articles/learning/learning_rate.py.
     """
 
     def __init__(self, optimizer, gamma: float, last_epoch: int = -1):
@@ -179,6 +185,8 @@ class CosineAnnealingLR(LRScheduler):
         ...     scheduler.step()
         >>> lrs
         [1.0, 0.8536, 0.5, 0.1464, 0.0]
+
+    See the article docs/articles/learning/learning_rate.py.
     """
 
     def __init__(self, optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
@@ -226,6 +234,8 @@ class LinearLR(LRScheduler):
         ...     scheduler.step()
         >>> lrs
         [0.25, 0.5, 0.75, 1.0, 1.0]
+
+    See the article docs/articles/learning/learning_rate.py.
     """
 
     def __init__(

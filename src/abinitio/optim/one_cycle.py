@@ -99,6 +99,8 @@ class OneCycleLR(LRScheduler):
         [0.04, 1.0, 0.6667, 0.3333, 0.0]
         >>> momenta
         [0.95, 0.85, 0.8833, 0.9167, 0.95]
+
+    See the article docs/articles/learning/learning_rate.py.
     """
 
     def __init__(

@@ -69,6 +69,8 @@ class Optimizer:
         >>> saved = optimizer.state_dict()    # parameters become indices 0, 1, ...
         >>> saved["param_groups"][1]["params"], saved["state"][1]
         ([1], {'momentum_buffer': array([2.], dtype=float32)})
+
+    See the article docs/articles/learning/gradient_descent.py.
     """
 
     def __init__(self, params, defaults: dict) -> None:

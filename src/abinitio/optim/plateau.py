@@ -50,6 +50,8 @@ class ReduceLROnPlateau(LRScheduler):
         [0.5]
         [0.5]
         [0.25]
+
+    See the article docs/articles/learning/learning_rate.py.
     """
 
     def __init__(

@@ -54,6 +54,8 @@ class RMSprop(Optimizer):
         >>> optimizer.step()                  # v = 0.25 g²: θ moves by 0.01 g / (0.5 |g|) = 0.02
         >>> w.data
         array([ 0.98, -1.98], dtype=float32)
+
+    See the article docs/articles/learning/gradient_descent.py.
     """
 
     def __init__(

@@ -53,6 +53,8 @@ class LRScheduler:
         >>> scheduler.step()
         >>> scheduler.get_last_lr(), optimizer.param_groups[0]["lr"]
         ([0.25], 0.25)
+
+    See the article docs/articles/learning/learning_rate.py.
     """
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:

@@ -18,7 +18,10 @@ CHECKPOINT_NAME = "checkpoint.safetensors"
 
 
 class CheckpointMismatchError(RuntimeError):
-    """A checkpoint that does not fit the model, optimiser or callbacks it is loaded into."""
+    """A checkpoint that does not fit the model, optimiser or callbacks it is loaded into.
+
+    See the article docs/articles/learning/training_loop.py.
+    """
 
 
 def checkpoint_path(directory: str | os.PathLike) -> str:

@@ -15,6 +15,8 @@ class History:
         >>> h.append({"epoch": 1, "val_loss": 0.5}); h.append({"epoch": 2, "val_loss": 0.3})
         >>> h.history["val_loss"], h.best("val_loss")["epoch"]
         ([0.5, 0.3], 2)
+
+    See the article docs/articles/learning/training_loop.py.
     """
 
     def __init__(self, epochs: list | None = None) -> None:

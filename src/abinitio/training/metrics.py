@@ -31,7 +31,10 @@ def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
 
 def classification_report(targets: np.ndarray, predictions: np.ndarray, num_classes: int) -> dict:
     """Confusion matrix, per-class and macro precision/recall/F1, and accuracy, as plain
-    Python lists and floats (JSON-ready)."""
+    Python lists and floats (JSON-ready).
+
+    See the article docs/articles/learning/training_loop.py.
+    """
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     labels = list(range(num_classes))

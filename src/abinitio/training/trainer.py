@@ -29,7 +29,10 @@ from abinitio.training.metrics import predicted_classes
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
+    """The loss became NaN or infinite; the last good checkpoint is kept.
+
+    See the article docs/articles/learning/training_loop.py.
+    """
 
     def __init__(self, epoch: int, step: int, loss: float, lr: float) -> None:
         self.epoch, self.step, self.loss, self.lr = epoch, step, loss, lr
@@ -41,7 +44,10 @@ class TrainingDiverged(RuntimeError):
 
 
 class TrainingInterrupted(RuntimeError):
-    """Training was stopped by the user (Ctrl-C); ``epoch`` epochs are in the checkpoint."""
+    """Training was stopped by the user (Ctrl-C); ``epoch`` epochs are in the checkpoint.
+
+    See the article docs/articles/learning/training_loop.py.
+    """
 
     def __init__(self, epoch: int, checkpoint_dir) -> None:
         self.epoch, self.checkpoint_dir = epoch, checkpoint_dir
@@ -71,6 +77,8 @@ class Trainer:
         >>> history = trainer.fit(DataLoader(TensorDataset(x, y), batch_size=16), epochs=2)
         >>> len(history), sorted(history.epochs[0])
         (2, ['epoch', 'lr', 'seconds', 'train_accuracy', 'train_loss'])
+
+    See the article docs/articles/learning/training_loop.py.
     """
 
     def __init__(self, model, optimizer, loss_fn, *, metrics=("accuracy",), callbacks=(),

@@ -37,6 +37,8 @@ def attention_weights(model, inputs, layer: int = 0) -> np.ndarray:
         >>> weights = attention_weights(model, ab.tensor([[1, 2, 3, 4]]), layer=1)
         >>> weights.shape, bool(abs(weights.sum(-1) - 1).max() < 1e-5)
         ((1, 2, 4, 4), True)
+
+    See the article docs/articles/architectures/transformers.py.
     """
     layers = attention_layers(model)
     if not -len(layers) <= layer < len(layers):

@@ -33,6 +33,8 @@ def to_dot(root: Tensor, labels: dict | None = None, max_values: int = 6) -> str
         >>> dot = to_dot(y, labels={x: "x"})
         >>> dot.startswith("digraph") and "MulBackward" in dot and "TanhBackward" in dot
         True
+
+    See the article docs/articles/learning/backpropagation.py.
     """
     labels = {id(t): name for t, name in (labels or {}).items()}
     lines = ["digraph autograd {", '  rankdir="LR";', '  node [fontname="Helvetica", fontsize=10];']
@@ -91,7 +93,10 @@ def draw_graph(root: Tensor, labels: dict | None = None, render: str | None = No
     """The DOT text of ``root``'s graph; with ``render="path/name"``, also draw it to
     ``path/name.svg`` (or ``.png``) using the ``graphviz`` package and program, and return
     that file's path. Without them, rendering raises an ImportError that says what to
-    install; the DOT text itself never needs them."""
+    install; the DOT text itself never needs them.
+
+    See the article docs/articles/learning/backpropagation.py.
+    """
     dot = to_dot(root, labels)
     if render is None:
         return dot

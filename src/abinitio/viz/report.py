@@ -96,6 +96,8 @@ class Section:
     Example:
         >>> Section("Samples", text="the cat sat").title
         'Samples'
+
+    See the article docs/articles/learning/training_loop.py.
     """
 
     title: str

@@ -98,6 +98,8 @@ def circles(
     Example:
         >>> circles(50, factor=0.3).classes
         ('outer', 'inner')
+
+    See the article docs/articles/architectures/representation_learning.py.
     """
     _check(n_samples, noise)
     if not 0 < factor < 1:
@@ -140,6 +142,8 @@ def spirals(
     Example:
         >>> spirals(300, n_classes=3).num_classes
         3
+
+    See the article docs/articles/architectures/feedforward_networks.py.
     """
     _check(n_samples, noise, n_classes)
     counts = [n_samples // n_classes + (k < n_samples % n_classes) for k in range(n_classes)]

@@ -9,7 +9,10 @@ from abinitio.nn.modules.module import Module
 
 class ReLU(Module):
     """max(x, 0): the default hidden activation of deep networks (cheap, does not saturate
-    for x > 0, so gradients pass through deep stacks)."""
+    for x > 0, so gradients pass through deep stacks).
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -19,7 +22,10 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """x if x > 0 else negative_slope * x: a ReLU whose units cannot die completely."""
+    """x if x > 0 else negative_slope * x: a ReLU whose units cannot die completely.
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
@@ -34,21 +40,30 @@ class LeakyReLU(Module):
 
 class Sigmoid(Module):
     """1 / (1 + e^-x), in (0, 1): a probability for binary outputs. Saturates (gradient
-    at most 1/4), which is why deep sigmoid stacks suffer vanishing gradients."""
+    at most 1/4), which is why deep sigmoid stacks suffer vanishing gradients.
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     def forward(self, input):
         return F.sigmoid(input)
 
 
 class Tanh(Module):
-    """tanh(x), in (-1, 1): a zero-centred sigmoid (tanh(x) = 2 sigmoid(2x) - 1)."""
+    """tanh(x), in (-1, 1): a zero-centred sigmoid (tanh(x) = 2 sigmoid(2x) - 1).
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     def forward(self, input):
         return F.tanh(input)
 
 
 class GELU(Module):
-    """x * Phi(x) with Phi the normal CDF (Transformers' activation)."""
+    """x * Phi(x) with Phi the normal CDF (Transformers' activation).
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
@@ -62,14 +77,20 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """x * sigmoid(x) (swish)."""
+    """x * sigmoid(x) (swish).
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     def forward(self, input):
         return F.silu(input)
 
 
 class Softplus(Module):
-    """log(1 + e^(beta x)) / beta: a smooth ReLU."""
+    """log(1 + e^(beta x)) / beta: a smooth ReLU.
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
@@ -84,7 +105,10 @@ class Softplus(Module):
 
 class Softmax(Module):
     """Probabilities along ``dim``: e^x_i / sum_j e^x_j (an output layer for
-    classification; train with ``CrossEntropyLoss`` on the logits instead)."""
+    classification; train with ``CrossEntropyLoss`` on the logits instead).
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
@@ -98,7 +122,10 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """log(softmax(x)) along ``dim``, computed stably (pair it with ``NLLLoss``)."""
+    """log(softmax(x)) along ``dim``, computed stably (pair it with ``NLLLoss``).
+
+    See the article docs/articles/neurons/activation_functions.py.
+    """
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()

@@ -59,6 +59,8 @@ class MultiheadAttention(Module):
         >>> out, weights = mha(x, x, x)
         >>> out.shape, weights.shape
         ((2, 5, 16), (2, 5, 5))
+
+    See the article docs/articles/architectures/transformers.py.
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
@@ -225,6 +227,8 @@ class SinusoidalPositionalEncoding(Module):
         >>> pe = SinusoidalPositionalEncoding(8, max_len=16, batch_first=True)
         >>> pe(ab.zeros(2, 5, 8))[0, 0].tolist()
         [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0]
+
+    See the article docs/articles/architectures/transformers.py.
     """
 
     def __init__(self, d_model: int, max_len: int = 5000, dropout: float = 0.0,
@@ -269,6 +273,8 @@ class LearnedPositionalEmbedding(Module):
         >>> import abinitio as ab
         >>> LearnedPositionalEmbedding(16, 8)(ab.zeros(2, 5, 8)).shape
         (2, 5, 8)
+
+    See the article docs/articles/architectures/transformers.py.
     """
 
     def __init__(self, max_len: int, embedding_dim: int, batch_first: bool = True) -> None:

@@ -20,6 +20,8 @@ class Sequential(Module):
         >>> model = ab.nn.Sequential(ab.nn.Linear(4, 8), ab.nn.ReLU(), ab.nn.Linear(8, 3))
         >>> model(ab.randn(2, 4)).shape
         (2, 3)
+
+    See the article docs/articles/neurons/layers.py.
     """
 
     def __init__(self, *modules) -> None:
@@ -54,7 +56,10 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    """A list of modules, registered so that their parameters belong to the parent."""
+    """A list of modules, registered so that their parameters belong to the parent.
+
+    See the article docs/articles/neurons/layers.py.
+    """
 
     def __init__(self, modules=None) -> None:
         super().__init__()
@@ -88,7 +93,10 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """A dict of modules (insertion-ordered), registered under their keys."""
+    """A dict of modules (insertion-ordered), registered under their keys.
+
+    See the article docs/articles/neurons/layers.py.
+    """
 
     def __init__(self, modules=None) -> None:
         super().__init__()

@@ -164,6 +164,8 @@ class Conv2d(_ConvNd):
         Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))
         >>> conv.weight.shape, conv(ab.randn(8, 1, 28, 28)).shape
         ((6, 1, 5, 5), (8, 6, 28, 28))
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     dims = 2
@@ -182,9 +184,9 @@ class Conv1d(_ConvNd):
     out[n, o, t] = bias[o] + sum_{c, j} weight[o, c, j] * xp[n, g(o) C_in/groups + c,
     t s + j d], with xp the padded input: :class:`Conv2d` on height-1 images.
 
-    Args:
-        in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-        padding_mode: as in :class:`Conv2d`, one number each.
+    The arguments are those of :class:`Conv2d` (in_channels, out_channels, kernel_size,
+    stride, padding, dilation, groups, bias, padding_mode), with one number where Conv2d
+    takes a pair.
 
     Shape:
         input (N, C_in, L) or (C_in, L) -> output (N, C_out, L_out) or (C_out, L_out),
@@ -200,6 +202,8 @@ class Conv1d(_ConvNd):
         >>> conv = ab.nn.Conv1d(1, 25, 5, stride=2, padding=1)
         >>> conv(ab.randn(100, 1, 40)).shape
         (100, 25, 19)
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     dims = 1
@@ -242,6 +246,8 @@ class ConvTranspose2d(_ConvNd):
         >>> up = ab.nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1)
         >>> up.weight.shape, up(ab.randn(2, 16, 7, 7)).shape
         ((16, 8, 4, 4), (2, 8, 14, 14))
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     dims = 2

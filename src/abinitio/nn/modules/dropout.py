@@ -19,6 +19,8 @@ class Dropout(Module):
         >>> drop = ab.nn.Dropout(0.5).eval()
         >>> drop(ab.ones(3)).tolist()
         [1.0, 1.0, 1.0]
+
+    See the article docs/articles/generalisation/regularisation.py.
     """
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
@@ -50,6 +52,8 @@ class Dropout2d(Dropout):
         >>> y = ab.nn.Dropout2d(0.5)(ab.ones(1, 4, 2, 2))
         >>> sorted(set(y.flatten().tolist())) in ([0.0, 2.0], [0.0], [2.0])
         True
+
+    See the article docs/articles/generalisation/regularisation.py.
     """
 
     def forward(self, input):

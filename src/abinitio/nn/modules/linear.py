@@ -13,7 +13,10 @@ from abinitio.ops.shape import flatten, unflatten
 
 
 class Identity(Module):
-    """Returns its input unchanged (a placeholder, or the *linear* activation)."""
+    """Returns its input unchanged (a placeholder, or the *linear* activation).
+
+    See the article docs/articles/neurons/layers.py.
+    """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__()
@@ -47,6 +50,8 @@ class Linear(Module):
         >>> layer = ab.nn.Linear(784, 128)
         >>> layer.weight.shape, layer(ab.randn(32, 784)).shape
         ((128, 784), (32, 128))
+
+    See the article docs/articles/neurons/layers.py.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None) -> None:
@@ -80,7 +85,10 @@ class Linear(Module):
 
 
 class Flatten(Module):
-    """Merge dims ``start_dim..end_dim`` into one: (N, C, H, W) -> (N, C*H*W) by default."""
+    """Merge dims ``start_dim..end_dim`` into one: (N, C, H, W) -> (N, C*H*W) by default.
+
+    See the article docs/articles/neurons/layers.py.
+    """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
@@ -94,7 +102,10 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Split dim ``dim`` into ``unflattened_size``: the inverse of Flatten."""
+    """Split dim ``dim`` into ``unflattened_size``: the inverse of Flatten.
+
+    See the article docs/articles/neurons/layers.py.
+    """
 
     def __init__(self, dim: int, unflattened_size) -> None:
         super().__init__()

@@ -22,21 +22,30 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
-    """Mean squared error, mean((input - target)^2): the regression loss."""
+    """Mean squared error, mean((input - target)^2): the regression loss.
+
+    See the article docs/articles/learning/loss_functions.py.
+    """
 
     def forward(self, input, target):
         return losses.mse_loss(input, target, self.reduction)
 
 
 class L1Loss(_Loss):
-    """Mean absolute error, mean(|input - target|)."""
+    """Mean absolute error, mean(|input - target|).
+
+    See the article docs/articles/learning/loss_functions.py.
+    """
 
     def forward(self, input, target):
         return losses.l1_loss(input, target, self.reduction)
 
 
 class HuberLoss(_Loss):
-    """Squared error below ``delta``, absolute error beyond it."""
+    """Squared error below ``delta``, absolute error beyond it.
+
+    See the article docs/articles/learning/loss_functions.py.
+    """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
@@ -47,6 +56,13 @@ class HuberLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
+    """Huber loss divided by ``beta``: 0.5 d^2 / beta for |d| < beta, |d| - 0.5 beta beyond.
+
+    Equal to ``HuberLoss(delta=beta) / beta``; as beta -> 0 it becomes the L1 loss.
+
+    See the article docs/articles/learning/loss_functions.py.
+    """
+
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
         self.beta = beta
@@ -64,6 +80,8 @@ class CrossEntropyLoss(_Loss):
         >>> loss = ab.nn.CrossEntropyLoss(label_smoothing=0.1)
         >>> loss(ab.randn(4, 3), ab.tensor([0, 2, 1, 0])).shape
         ()
+
+    See the article docs/articles/learning/loss_functions.py.
     """
 
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean",
@@ -77,7 +95,10 @@ class CrossEntropyLoss(_Loss):
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood of log-probabilities (after ``LogSoftmax``)."""
+    """Negative log-likelihood of log-probabilities (after ``LogSoftmax``).
+
+    See the article docs/articles/learning/loss_functions.py.
+    """
 
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -88,7 +109,10 @@ class NLLLoss(_Loss):
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy of probabilities (after ``Sigmoid``)."""
+    """Binary cross-entropy of probabilities (after ``Sigmoid``).
+
+    See the article docs/articles/learning/loss_functions.py.
+    """
 
     def __init__(self, weight=None, reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -100,7 +124,10 @@ class BCELoss(_Loss):
 
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy of logits: the sigmoid is inside, computed stably for any
-    logit size. ``pos_weight`` > 1 raises recall on positives."""
+    logit size. ``pos_weight`` > 1 raises recall on positives.
+
+    See the article docs/articles/learning/loss_functions.py.
+    """
 
     def __init__(self, weight=None, reduction: str = "mean", pos_weight=None) -> None:
         super().__init__(reduction)

@@ -38,6 +38,8 @@ class Module:
 
     Attributes:
         training: True in training mode (the default), False after ``eval()``.
+
+    See the article docs/articles/neurons/layers.py.
     """
 
     def __init__(self) -> None:

@@ -42,6 +42,8 @@ class Neuron(Module):
         >>> y = neuron(ab.tensor([[1.0, 2.0, 3.0]]))
         >>> y.shape, 0 < y.item() < 1
         ((1,), True)
+
+    See the article docs/articles/neurons/neuron.py.
     """
 
     def __init__(self, in_features: int, activation: str = "relu") -> None:

@@ -85,6 +85,8 @@ class BatchNorm1d(_BatchNorm):
         >>> y = bn(ab.randn(16, 3) * 5 + 2)
         >>> bool(abs(y.mean().item()) < 1e-5)
         True
+
+    See the article docs/articles/data/normalisation_and_encoding.py.
     """
 
     expected_dims = (2, 3)
@@ -116,6 +118,8 @@ class BatchNorm2d(_BatchNorm):
         >>> y = bn(ab.randn(4, 3, 5, 5) * 5 + 2)
         >>> bool(abs(y.mean().item()) < 1e-5), bn.running_mean.shape
         (True, (3,))
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     expected_dims = (4,)
@@ -131,6 +135,8 @@ class LayerNorm(Module):
         >>> import abinitio as ab
         >>> ab.nn.LayerNorm(4)(ab.randn(2, 4)).shape
         (2, 4)
+
+    See the article docs/articles/data/normalisation_and_encoding.py.
     """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,

@@ -65,6 +65,8 @@ class MaxPool2d(_MaxPoolNd):
         >>> import abinitio as ab
         >>> ab.nn.MaxPool2d(2)(ab.randn(8, 6, 28, 28)).shape
         (8, 6, 14, 14)
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     def forward(self, input):
@@ -88,6 +90,8 @@ class MaxPool1d(_MaxPoolNd):
         >>> import abinitio as ab
         >>> ab.nn.MaxPool1d(2)(ab.tensor([[[1.0, 3.0, 2.0, 0.0, 5.0]]]))
         tensor([[[3., 2.]]])
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     dims = 1
@@ -120,6 +124,8 @@ class AvgPool2d(_Pool):
         >>> import abinitio as ab
         >>> ab.nn.AvgPool2d(2)(ab.tensor([[[[1.0, 2.0, 5.0, 1.0], [3.0, 6.0, 1.0, 1.0]]]]))
         tensor([[[[3., 2.]]]])
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -153,6 +159,8 @@ class AvgPool1d(_Pool):
         >>> import abinitio as ab
         >>> ab.nn.AvgPool1d(2)(ab.tensor([[[1.0, 3.0, 2.0, 0.0, 5.0]]]))
         tensor([[[2., 1.]]])
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     dims = 1
@@ -192,6 +200,8 @@ class AdaptiveAvgPool2d(_Pool):
         >>> import abinitio as ab
         >>> ab.nn.AdaptiveAvgPool2d(1)(ab.randn(2, 64, 7, 9)).shape
         (2, 64, 1, 1)
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     def __init__(self, output_size) -> None:
@@ -220,6 +230,8 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
         >>> import abinitio as ab
         >>> ab.nn.AdaptiveAvgPool1d(2)(ab.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0]]]))
         tensor([[[2., 4.]]])
+
+    See the article docs/articles/architectures/convolutional_networks.py.
     """
 
     dims = 1

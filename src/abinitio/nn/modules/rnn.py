@@ -57,6 +57,8 @@ class RNNBase(Module):
     ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (G*H,), with G = 1, 3 or 4 gate blocks stacked in
     PyTorch's order; the reverse direction adds ``_reverse``. All start from
     U(-1/sqrt(H), 1/sqrt(H)), PyTorch's default.
+
+    See the article docs/articles/architectures/recurrent_networks.py.
     """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -242,6 +244,8 @@ class RNN(RNNBase):
         >>> output, h_n = rnn(ab.randn(5, 3, 10), ab.zeros(2, 3, 20))
         >>> output.shape, h_n.shape
         ((5, 3, 20), (2, 3, 20))
+
+    See the article docs/articles/architectures/recurrent_networks.py.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -287,6 +291,8 @@ class LSTM(RNNBase):
         >>> output, (h_n, c_n) = lstm(ab.randn(3, 5, 10))
         >>> output.shape, h_n.shape, c_n.shape
         ((3, 5, 40), (2, 3, 20), (2, 3, 20))
+
+    See the article docs/articles/architectures/recurrent_networks.py.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -327,6 +333,8 @@ class GRU(RNNBase):
         >>> output, h_n = gru(ab.randn(100, 40, 1))
         >>> output.shape, h_n.shape
         ((100, 40, 12), (2, 100, 6))
+
+    See the article docs/articles/architectures/recurrent_networks.py.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,

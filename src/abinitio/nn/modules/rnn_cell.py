@@ -24,7 +24,10 @@ from abinitio.ops.recurrent_lstm import LSTMLayer
 
 
 class RNNCellBase(Module):
-    """Parameters, initialisation and shape checks shared by the three cells."""
+    """Parameters, initialisation and shape checks shared by the three cells.
+
+    See the article docs/articles/architectures/recurrent_networks.py.
+    """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
                  dtype=None) -> None:  # fmt: skip
@@ -100,6 +103,8 @@ class RNNCell(RNNCellBase):
         ...     h = cell(x_t, h)
         >>> h.shape
         (3, 20)
+
+    See the article docs/articles/architectures/recurrent_networks.py.
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
@@ -137,6 +142,8 @@ class LSTMCell(RNNCellBase):
         >>> h, c = cell(ab.randn(3, 10), (h, c))
         >>> h.shape, c.shape
         ((3, 20), (3, 20))
+
+    See the article docs/articles/architectures/recurrent_networks.py.
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
@@ -174,6 +181,8 @@ class GRUCell(RNNCellBase):
         >>> cell = ab.nn.GRUCell(10, 20)
         >>> cell(ab.randn(3, 10)).shape, cell(ab.randn(10), ab.zeros(20)).shape
         ((3, 20), (20,))
+
+    See the article docs/articles/architectures/recurrent_networks.py.
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,

@@ -24,6 +24,8 @@ class Embedding(Module):
         >>> table = ab.nn.Embedding(10, 4)
         >>> table(ab.tensor([[1, 2, 9]])).shape
         (1, 3, 4)
+
+    See the article docs/articles/architectures/transformers.py.
     """
 
     def __init__(

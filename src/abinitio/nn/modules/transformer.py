@@ -93,6 +93,8 @@ class TransformerEncoderLayer(_Layer):
         >>> layer = ab.nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True)
         >>> layer(ab.randn(2, 5, 16), is_causal=True).shape
         (2, 5, 16)
+
+    See the article docs/articles/architectures/transformers.py.
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
@@ -128,6 +130,8 @@ class TransformerDecoderLayer(_Layer):
         >>> layer = ab.nn.TransformerDecoderLayer(16, 4, 32, dropout=0.0, batch_first=True)
         >>> layer(ab.randn(2, 5, 16), ab.randn(2, 7, 16), tgt_is_causal=True).shape
         (2, 5, 16)
+
+    See the article docs/articles/architectures/transformers.py.
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
@@ -168,6 +172,8 @@ class TransformerEncoder(Module):
         >>> encoder = ab.nn.TransformerEncoder(layer, num_layers=2)
         >>> encoder(ab.randn(2, 5, 16)).shape, len(encoder.layers)
         ((2, 5, 16), 2)
+
+    See the article docs/articles/architectures/transformers.py.
     """
 
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int,
@@ -192,6 +198,8 @@ class TransformerDecoder(Module):
         >>> layer = ab.nn.TransformerDecoderLayer(16, 4, 32, batch_first=True)
         >>> ab.nn.TransformerDecoder(layer, 2)(ab.randn(2, 5, 16), ab.randn(2, 3, 16)).shape
         (2, 5, 16)
+
+    See the article docs/articles/architectures/transformers.py.
     """
 
     def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int,
