@@ -23,6 +23,7 @@ import numpy as np
 
 from abinitio import nn
 from abinitio.autograd.grad_mode import no_grad
+from abinitio.models.sampling import check_sampling, prompt_tokens, sample_next
 from abinitio.random import numpy_generator
 from abinitio.tensor import Tensor
 
@@ -203,8 +204,8 @@ class GPT(nn.Module):
         Returns:
             (B, T + max_new_tokens) int64 tokens, or the text if ``prompt`` was a string.
         """
-        tokens = _prompt_tokens(prompt, tokenizer)
-        _check_sampling(max_new_tokens, temperature, top_k)
+        tokens = prompt_tokens(prompt, tokenizer, "GPT.generate")
+        check_sampling(max_new_tokens, temperature, top_k, "GPT.generate")
         rng, was_training = numpy_generator(generator), self.training
         self.eval()
         with no_grad():
@@ -219,44 +220,3 @@ class GPT(nn.Module):
 
     def extra_repr(self) -> str:
         return f"vocab_size={self.vocab_size}, context_size={self.context_size}"
-
-
-def _prompt_tokens(prompt, tokenizer) -> np.ndarray:
-    if isinstance(prompt, str):
-        if tokenizer is None:
-            raise ValueError("GPT.generate: a string prompt needs tokenizer=CharTokenizer(...)")
-        prompt = tokenizer.encode(prompt)
-    tokens = np.asarray(prompt.data if isinstance(prompt, Tensor) else prompt)
-    tokens = tokens.reshape(1, -1) if tokens.ndim == 1 else tokens
-    if tokens.ndim != 2 or tokens.shape[1] == 0:
-        raise ValueError(
-            f"GPT.generate: the prompt needs at least one token, as (T,) or (B, T), got "
-            f"shape {tokens.shape}"
-        )
-    return tokens.astype(np.int64)
-
-
-def _check_sampling(max_new_tokens, temperature, top_k) -> None:
-    if max_new_tokens < 0 or temperature < 0:
-        raise ValueError(
-            f"GPT.generate: max_new_tokens and temperature must be >= 0, got "
-            f"{max_new_tokens} and {temperature}"
-        )
-    if top_k is not None and top_k < 1:
-        raise ValueError(f"GPT.generate: top_k must be a positive int, got {top_k}")
-
-
-def sample_next(logits: np.ndarray, temperature: float, top_k, rng) -> np.ndarray:
-    """One token per row of ``logits`` (B, V): from softmax(logits / temperature),
-    restricted to the ``top_k`` largest; the arg-max when temperature is 0."""
-    logits = logits.astype(np.float64)
-    if temperature == 0:
-        return logits.argmax(axis=-1)
-    logits = logits / temperature
-    if top_k is not None and top_k < logits.shape[-1]:
-        kth = np.partition(logits, -top_k, axis=-1)[:, -top_k, None]
-        logits = np.where(logits < kth, -np.inf, logits)
-    probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    cdf = np.cumsum(probs, axis=-1)
-    draws = rng.random((len(cdf), 1)) * cdf[:, -1:]
-    return np.minimum((cdf < draws).sum(axis=-1), logits.shape[-1] - 1)

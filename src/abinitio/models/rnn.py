@@ -12,6 +12,7 @@ import numpy as np
 from abinitio import nn
 from abinitio.autograd.grad_mode import no_grad
 from abinitio.creation import tensor
+from abinitio.models.sampling import check_sampling, prompt_tokens, sample_next
 from abinitio.random import numpy_generator
 
 
@@ -133,51 +134,16 @@ class CharRNN(nn.Module):
         Returns:
             (N, T + max_new_tokens) int64 tokens, or the text if ``prompt`` was a string.
         """
-        tokens = _prompt_tokens(prompt, tokenizer)
-        if max_new_tokens < 0 or temperature < 0:
-            raise ValueError(
-                f"CharRNN.generate: max_new_tokens and temperature must be >= 0, got "
-                f"{max_new_tokens} and {temperature}"
-            )
+        tokens = prompt_tokens(prompt, tokenizer, "CharRNN.generate")
+        check_sampling(max_new_tokens, temperature, top_k, "CharRNN.generate")
         rng, was_training = numpy_generator(generator), self.training
         self.eval()
         pieces, state, last = [tokens], None, tokens
         with no_grad():
             for _ in range(max_new_tokens):
                 logits, state = self.forward_with_state(tensor(last), state)
-                last = _sample(logits.data[:, -1], temperature, top_k, rng)[:, None]
+                last = sample_next(logits.data[:, -1], temperature, top_k, rng)[:, None]
                 pieces.append(last)
         self.train(was_training)
         tokens = np.concatenate(pieces, axis=1)
         return tokenizer.decode(tokens[0]) if isinstance(prompt, str) else tensor(tokens)
-
-
-def _prompt_tokens(prompt, tokenizer) -> np.ndarray:
-    """The prompt as an (N, T) int64 array."""
-    if isinstance(prompt, str):
-        if tokenizer is None:
-            raise ValueError("CharRNN.generate: a string prompt needs a tokenizer")
-        prompt = tokenizer.encode(prompt)
-    tokens = np.asarray(prompt.data if hasattr(prompt, "data") else prompt)
-    tokens = tokens.reshape(1, -1) if tokens.ndim == 1 else tokens
-    if tokens.ndim != 2 or tokens.shape[1] == 0:
-        raise ValueError(
-            f"CharRNN.generate: the prompt needs at least one token, as (T,) or (N, T), "
-            f"got shape {tokens.shape}"
-        )
-    return tokens.astype(np.int64)
-
-
-def _sample(logits: np.ndarray, temperature: float, top_k, rng) -> np.ndarray:
-    """One index per row of ``logits`` (N, V), drawn from softmax(logits / temperature)
-    restricted to the ``top_k`` largest; the arg-max when temperature is 0."""
-    logits = logits.astype(np.float64)
-    if temperature == 0:
-        return logits.argmax(axis=-1)
-    logits = logits / temperature
-    if top_k is not None and top_k < logits.shape[-1]:
-        kth = np.sort(logits, axis=-1)[:, -top_k, None]
-        logits = np.where(logits < kth, -np.inf, logits)
-    cumulative = np.cumsum(np.exp(logits - logits.max(axis=-1, keepdims=True)), axis=-1)
-    draws = rng.random((len(logits), 1)) * cumulative[:, -1:]
-    return np.minimum((cumulative < draws).sum(axis=-1), logits.shape[-1] - 1)
