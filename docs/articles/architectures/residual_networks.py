@@ -124,7 +124,7 @@ for name, flow in flows.items():
     right.plot(range(1, 11), curves[name], marker="o", ms=3, label=name)
 left.set(
     yscale="log",
-    xlabel="layer (input \u2192 output)",
+    xlabel="layer, from input to output",
     ylabel=r"$\|\partial L / \partial W\|$",
     title="gradients",
 )
