@@ -6,7 +6,12 @@ for any array library that implements NumPy's dispatch protocols (``__array_ufun
 CuPy array. Two rules keep that true, and every op follows them:
 
 * allocate from an existing array (``np.zeros_like(x, shape=...)``), never ``np.zeros(shape)``;
-* scatter-adds go through :func:`scatter_add`, the one place where the libraries differ.
+* where NumPy's spelling does not dispatch (``ascontiguousarray``, ``as_strided``,
+  ``np.add.at``), go through :func:`contiguous`, :func:`as_strided` and
+  :func:`scatter_add`, the places where the libraries differ.
+
+``tests/ops/test_array_module.py`` holds every primitive to these rules, with a stand-in
+array type that, like CuPy's, refuses to be mixed with NumPy arrays.
 """
 
 from __future__ import annotations
@@ -58,6 +63,21 @@ def to_device(array, device: str):
             ) from error
         return cupy.asarray(array)
     raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+
+
+def contiguous(array):
+    """``array`` itself when it is C-contiguous, else a C-contiguous copy, in its own library
+    (``np.ascontiguousarray`` would turn a CuPy array into a NumPy one, or fail)."""
+    return array if array.flags.c_contiguous else array.copy(order="C")
+
+
+def as_strided(array, shape, strides):
+    """A read-only view of ``array``'s memory with the given shape and byte strides."""
+    if type(array).__module__.startswith("cupy"):
+        import cupy
+
+        return cupy.lib.stride_tricks.as_strided(array, shape, strides)
+    return np.lib.stride_tricks.as_strided(array, shape, strides, subok=True, writeable=False)
 
 
 def scatter_add(target, index, values) -> None:

@@ -28,7 +28,7 @@ def as_array(data, dtype=None, copy: bool = False):
     dtype = dtypes.as_dtype(dtype)
     if isinstance(data, Tensor):
         data = data.data
-    if type(data).__module__.startswith("cupy"):
+    if backend.get_array_module(data) is not np:  # a CuPy array stays where it is
         return data.astype(dtype or data.dtype, copy=copy)
     array = np.array(data, copy=True) if copy else np.asarray(data)
     if array.dtype == object:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from abinitio.backend import get_array_module
 from abinitio.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -88,9 +89,7 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
         return input
     if p == 1.0:
         return input * 0.0
-    keep = numpy_generator(generator).random(input.shape, dtype=np.float32) >= p
-    scale = np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
-    return Mul.apply(input, keep * scale)
+    return Mul.apply(input, _dropout_mask(input, tuple(input.shape), p, generator))
 
 
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
@@ -117,9 +116,15 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     if p == 1.0:
         return input * 0.0
     mask_shape = tuple(input.shape[:-2]) + (1, 1)  # one draw per feature map
-    keep = numpy_generator(None).random(mask_shape, dtype=np.float32) >= p
-    scale = np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
-    return Mul.apply(input, keep * scale)
+    return Mul.apply(input, _dropout_mask(input, mask_shape, p, None))
+
+
+def _dropout_mask(input, shape: tuple, p: float, generator):
+    """keep / (1 - p) with keep ~ Bernoulli(1 - p), in the input's dtype and array library.
+    The draws come from abinitio's generator on the host, so one seed gives one mask
+    whichever device holds the input."""
+    keep = numpy_generator(generator).random(shape, dtype=np.float32) >= p
+    return get_array_module(input.data).asarray(keep * input.dtype.type(1.0 / (1.0 - p)))
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,

@@ -179,7 +179,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     valid = labels != ignore_index
     safe = np.where(valid, labels, 0)
     w = (
-        np.ones(input.shape[1], dtype=input.dtype)
+        np.ones_like(input.data, shape=(input.shape[1],))
         if weight is None
         else _as_tensor(weight, input).data
     )

@@ -41,6 +41,7 @@ import math
 import numpy as np
 
 from abinitio.autograd.function import Function
+from abinitio.backend import get_array_module
 from abinitio.random import numpy_generator
 from abinitio.tensor import Tensor
 
@@ -73,7 +74,7 @@ class ScaledDotProductAttention(Function):
 
     @staticmethod
     def forward(ctx, q, k, v, mask, scale, keep):
-        scores = np.matmul(q * np.asarray(scale, dtype=q.dtype), _swap(k))
+        scores = np.matmul(q * q.dtype.type(scale), _swap(k))
         if mask is not None:
             if np.broadcast_shapes(scores.shape, mask.shape) == scores.shape:
                 np.add(scores, mask, out=scores)
@@ -98,7 +99,7 @@ class ScaledDotProductAttention(Function):
             dp *= keep
         dp -= np.sum(g * out, axis=-1, keepdims=True)  # = rowsum(dP * P), see above
         dp *= p  # now dA, the gradient of the scores
-        scale = np.asarray(ctx.scale, dtype=dp.dtype)
+        scale = dp.dtype.type(ctx.scale)
         gq = np.matmul(dp, k) * scale if needs[0] else None
         gk = np.matmul(_swap(dp), q) * scale if needs[1] else None
         gmask = dp if needs[3] else None
@@ -140,8 +141,9 @@ def _check_qkv(q, k, v) -> tuple:
     return tuple(batch) + (q.shape[-2], k.shape[-2])
 
 
-def _additive_mask(attn_mask, scores_shape: tuple, dtype):
-    """A bool mask ("may attend") becomes 0 / -inf; a float mask is added as it is."""
+def _additive_mask(attn_mask, scores_shape: tuple, dtype, xp=np):
+    """A bool mask ("may attend") becomes 0 / -inf; a float mask is added as it is. A mask
+    given as an array lands in ``xp``, the array library of the queries."""
     name = "scaled_dot_product_attention"
     shape = tuple(attn_mask.shape)
     try:
@@ -154,7 +156,7 @@ def _additive_mask(attn_mask, scores_shape: tuple, dtype):
             f"{scores_shape} (batch..., L queries, S keys); expected (L, S) = "
             f"{scores_shape[-2:]} or a shape that broadcasts with {scores_shape}"
         )
-    data = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+    data = attn_mask.data if isinstance(attn_mask, Tensor) else xp.asarray(attn_mask)
     if data.dtype == np.bool_:
         return np.where(data, 0.0, -np.inf).astype(dtype)
     if isinstance(attn_mask, Tensor) and attn_mask.requires_grad:
@@ -199,17 +201,17 @@ def scaled_dot_product_attention(
         raise ValueError(
             f"scaled_dot_product_attention: dropout_p must be in [0, 1), got {dropout_p}"
         )
-    mask = None
+    mask, xp = None, get_array_module(query.data)
     if is_causal:
-        mask = causal_mask(scores_shape[-2], scores_shape[-1], query.dtype.name)
+        mask = xp.asarray(causal_mask(scores_shape[-2], scores_shape[-1], query.dtype.name))
     elif attn_mask is not None:
-        mask = _additive_mask(attn_mask, scores_shape, query.dtype)
+        mask = _additive_mask(attn_mask, scores_shape, query.dtype, xp)
         scores_shape = np.broadcast_shapes(scores_shape, tuple(mask.shape))
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     keep = None
     if dropout_p > 0.0:
         draws = numpy_generator(None).random(scores_shape, dtype=np.float32)
-        keep = ((draws >= dropout_p) * (1.0 / (1.0 - dropout_p))).astype(query.dtype)
+        keep = xp.asarray(((draws >= dropout_p) * (1.0 / (1.0 - dropout_p))).astype(query.dtype))
     return ScaledDotProductAttention.apply(query, key, value, mask, scale, keep)
 
 

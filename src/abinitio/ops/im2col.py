@@ -33,7 +33,8 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+
+from abinitio.backend import as_strided, contiguous
 
 
 def int_tuple(value, n: int, name: str, op: str, minimum: int = 0) -> tuple:
@@ -106,7 +107,7 @@ def pad_batch_last(x, pads, value: float = 0.0):
     xt = x.transpose(1, 2, 3, 0)
     (top, bottom), (left, right) = pads
     if top == bottom == left == right == 0:
-        return np.ascontiguousarray(xt)
+        return contiguous(xt)
     channels, height, width, n = xt.shape
     shape = (channels, top + height + bottom, left + width + right, n)
     xp = np.full_like(xt, value, shape=shape, order="C")
@@ -157,15 +158,15 @@ def im2col(xp, kernel, stride, dilation, out_size, groups: int):
 
     See the article docs/articles/architectures/convolutional_networks.py.
     """
-    xp = np.ascontiguousarray(xp)
+    xp = contiguous(xp)
     c, _, _, n = xp.shape
     row, col = xp.strides[1:3]
     # view[c, i, j, y, x, n] = xp[c, y*sh + i*dh, x*sw + j*dw, n], without copying
     shape = (c, kernel[0], kernel[1], out_size[0], out_size[1], n)
     strides = (xp.strides[0], dilation[0] * row, dilation[1] * col, stride[0] * row,
                stride[1] * col, xp.strides[3])  # fmt: skip
-    view = as_strided(xp, shape, strides, writeable=False)
-    return np.ascontiguousarray(view).reshape(groups, -1, out_size[0] * out_size[1] * n)
+    view = as_strided(xp, shape, strides)
+    return contiguous(view).reshape(groups, -1, out_size[0] * out_size[1] * n)
 
 
 def col2im(columns, padded_shape, kernel, stride, dilation, out_size):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from abinitio.autograd.function import Function
+from abinitio.backend import get_array_module
 
 
 class CrossEntropy(Function):
@@ -53,7 +54,8 @@ class CrossEntropy(Function):
         if reduction == "none":
             return losses.astype(logits.dtype)
         total = losses.sum()
-        return np.asarray(total / ctx.denominator if reduction == "mean" else total)
+        total = total / ctx.denominator if reduction == "mean" else total
+        return get_array_module(logits).asarray(total)  # a 0-d array, not a NumPy scalar
 
     @staticmethod
     def backward(ctx, g):

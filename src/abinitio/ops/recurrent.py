@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from abinitio.autograd.function import Function
+from abinitio.backend import contiguous
 from abinitio.ops.linalg import linear
 from abinitio.ops.shape import stack
 
@@ -51,7 +52,7 @@ def steps(length: int, reverse: bool) -> range:
 
 def transpose_last(a):
     """Swap the last two axes, contiguously: (L, N, H) <-> (L, H, N), (N, H) <-> (H, N)."""
-    return np.ascontiguousarray(np.swapaxes(a, -1, -2))
+    return contiguous(np.swapaxes(a, -1, -2))
 
 
 def project_inputs(x, w_ih, bias):
@@ -59,7 +60,8 @@ def project_inputs(x, w_ih, bias):
     the recurrence, so this is one batched matrix product before the loop."""
     length, batch, features = x.shape
     x_columns = np.swapaxes(x, 1, 2)  # (L, I, N): step t's inputs as columns
-    a = np.empty((length, w_ih.shape[0], batch), np.result_type(x, w_ih))  # C-contiguous
+    shape, dtype = (length, w_ih.shape[0], batch), np.result_type(x, w_ih)
+    a = np.empty_like(x, shape=shape, dtype=dtype, order="C")
     if features == 1:
         np.multiply(w_ih, x_columns, out=a)  # an outer product: faster than a GEMM
     else:
@@ -73,7 +75,7 @@ def initial_state(state, like, hidden_size: int):
     """The initial state as columns (H, N) in the dtype of ``like`` (the projected inputs,
     (L, G*H, N)); zeros when the caller passed None."""
     if state is None:
-        return np.zeros((hidden_size, like.shape[2]), dtype=like.dtype)
+        return np.zeros_like(like, shape=(hidden_size, like.shape[2]))
     return transpose_last(state.astype(like.dtype, copy=False))
 
 

@@ -53,8 +53,8 @@ class GRULayer(Function):
         h = h0 = initial_state(h0, xa, hidden)
         wh = np.empty_like(xa)  # W_hh h_{t-1} (+ b_hn); its n block is kept for backward
         length, _, batch = xa.shape
-        rz = np.empty((length, 2 * hidden, batch), xa.dtype)  # both gates, each step
-        n, hs = (np.empty((length, hidden, batch), xa.dtype) for _ in range(2))
+        rz = np.empty_like(xa, shape=(length, 2 * hidden, batch))  # both gates, each step
+        n, hs = (np.empty_like(xa, shape=(length, hidden, batch)) for _ in range(2))
         b_hn = None if b_hh is None else b_hh[2 * hidden :, None]
         for t in steps(length, reverse):
             np.dot(w_hh, h, out=wh[t])
@@ -111,7 +111,7 @@ def _folded_bias(b_ih, b_hh, hidden: int):
     apart because the reset gate multiplies it."""
     if b_ih is None and b_hh is None:
         return None
-    bias = np.zeros(3 * hidden, (b_ih if b_hh is None else b_hh).dtype)
+    bias = np.zeros_like(b_ih if b_hh is None else b_hh, shape=(3 * hidden,))
     if b_ih is not None:
         bias += b_ih
     if b_hh is not None:

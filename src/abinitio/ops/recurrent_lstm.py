@@ -56,10 +56,10 @@ class LSTMLayer(Function):
         gates = project_inputs(x, w_ih, combined_bias(b_ih, b_hh))  # (L, 4H, N), in place
         h = h0 = initial_state(h0, gates, hidden)
         c = c0 = initial_state(c0, gates, hidden)
-        scale, shift = _gate_activation_constants(hidden, gates.dtype)
+        scale, shift = _gate_activation_constants(hidden, gates)
         i, f, g, o = _gate_blocks(gates, hidden)  # views of every step's gates, made once
         length, _, batch = gates.shape
-        hs, cs, tanh_c = (np.empty((length, hidden, batch), gates.dtype) for _ in range(3))
+        hs, cs, tanh_c = (np.empty_like(gates, shape=(length, hidden, batch)) for _ in range(3))
         wh = np.empty_like(gates[0])
         for t in steps(length, reverse):
             a = gates[t]
@@ -88,7 +88,7 @@ class LSTMLayer(Function):
         dc_factors = np.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], axis=1)
         do_factor = tanh_c * o * (1 - o)  # da_o = dh * do_factor
         dc_from_dh = o * (1 - tanh_c * tanh_c)
-        da = np.empty((length, 4, hidden, batch), gates.dtype)  # [da_i; da_f; da_g; da_o]
+        da = np.empty_like(gates, shape=(length, 4, hidden, batch))  # [da_i; da_f; da_g; da_o]
         da_rows = da.reshape(gates.shape)  # the same array, (L, 4H, N)
         dh, dc = np.zeros_like(h0), np.zeros_like(c0)
         w_hh_t = w_hh.T
@@ -114,12 +114,12 @@ def _gate_blocks(gates, hidden: int) -> tuple:
     return tuple(gates[:, k * hidden : (k + 1) * hidden] for k in range(4))
 
 
-def _gate_activation_constants(hidden: int, dtype):
+def _gate_activation_constants(hidden: int, like):
     """(scale, shift) such that tanh(a * scale) * scale + shift is sigmoid on the i, f and o
     blocks (scale 1/2, shift 1/2) and tanh on the g block (scale 1, shift 0): all four
     activations in four array operations."""
-    scale = np.full((4 * hidden, 1), 0.5, dtype)  # columns: they broadcast over the batch
-    shift = np.full((4 * hidden, 1), 0.5, dtype)
+    scale = np.full_like(like, 0.5, shape=(4 * hidden, 1))  # columns: broadcast over the batch
+    shift = np.full_like(like, 0.5, shape=(4 * hidden, 1))
     scale[2 * hidden : 3 * hidden] = 1.0
     shift[2 * hidden : 3 * hidden] = 0.0
     return scale, shift
