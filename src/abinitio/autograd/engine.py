@@ -16,8 +16,11 @@ its links (freeing memory); ``retain_graph=True`` keeps them for a second backwa
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from abinitio.ops.arguments import array_of
 from abinitio.tensor import Tensor
 
 
@@ -96,7 +99,7 @@ def unbroadcast(grad, shape: tuple, ctx=None):
         if size == 1 and grad.shape[extra + i] != 1:
             axes.append(extra + i)
     summed = np.sum(grad, axis=tuple(axes), keepdims=True) if axes else grad
-    if summed.size != int(np.prod(shape)):
+    if summed.size != math.prod(shape):
         raise RuntimeError(_bad_gradient(grad, shape, ctx))
     return summed.reshape(shape)
 
@@ -144,7 +147,7 @@ def _seed_gradient(root: Tensor, gradient):
         if type(data) is np.ndarray or isinstance(data, np.generic):
             return np.ones(data.shape, data.dtype)  # ones_like's dispatch costs 2 us here
         return np.ones_like(data)
-    seed = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    seed = array_of(gradient)
     if seed.shape != root.data.shape:
         raise RuntimeError(
             f"backward: gradient has shape {seed.shape}, but the tensor has shape {root.shape}"
@@ -158,7 +161,7 @@ def _run_hooks(tensor: Tensor, grad):
     for hook in tensor._hooks:
         result = hook(Tensor._make(grad, False, None))
         if result is not None:
-            grad = result.data if isinstance(result, Tensor) else np.asarray(result)
+            grad = array_of(result)
     return grad
 
 

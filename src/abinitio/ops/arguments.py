@@ -26,6 +26,11 @@ def operand(value):
     return Tensor(value)
 
 
+def array_of(value):
+    """The array behind a Tensor, or ``value`` (a list, an array, a number) as an array."""
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
 def resolve_axis_alias(dim, axis, op: str):
     """``axis=`` is accepted as NumPy's name for ``dim=``; passing both is an error."""
     if axis is None:

@@ -99,6 +99,15 @@ def matmul(input, other):
     a, b = input.shape, other.shape
     if not a or not b:
         raise ValueError(f"matmul: both arguments need at least 1 dim, got shapes {a} and {b}")
+    try:
+        return MatMul.apply(input, other)
+    except ValueError:
+        _explain_mismatch(a, b)  # the shapes are checked only once NumPy has refused them
+        raise
+
+
+def _explain_mismatch(a: tuple, b: tuple) -> None:
+    """Raise the message that says which rule of matmul the shapes ``a`` and ``b`` break."""
     inner_a = a[-1]
     inner_b = b[0] if len(b) == 1 else b[-2]
     if inner_a != inner_b:
@@ -110,7 +119,6 @@ def matmul(input, other):
         np.broadcast_shapes(a[:-2], b[:-2])
     except ValueError:
         raise ValueError(f"matmul: batch dims of {a} and {b} do not broadcast") from None
-    return MatMul.apply(input, other)
 
 
 def linear(input, weight, bias=None):

@@ -16,6 +16,8 @@ Fusing saves memory and about ten graph nodes per layer; the composed definition
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from abinitio.autograd.function import Function
@@ -82,7 +84,7 @@ class LayerNorm(Function):
     def backward(ctx, g):
         x_hat, inv_std, weight = ctx.saved_tensors
         axes = ctx.axes
-        count = int(np.prod([g.shape[a] for a in axes]))
+        count = math.prod(g.shape[a] for a in axes)
         d = g * weight if weight is not None else g
         sum_d = d.sum(axis=axes, keepdims=True)
         sum_d_xhat = (d * x_hat).sum(axis=axes, keepdims=True)

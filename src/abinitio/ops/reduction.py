@@ -7,6 +7,7 @@ it: evenly to every element for a sum, to the chosen element for a max.
 from __future__ import annotations
 
 import collections
+import math
 
 import numpy as np
 
@@ -170,9 +171,10 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 
 
 def _count(shape, dims) -> int:
+    """How many elements a reduction over ``dims`` (None: all) combines into one."""
     if dims is None:
-        return int(np.prod(shape))
-    return int(np.prod([shape[d] for d in dims]))
+        return math.prod(shape)
+    return math.prod(shape[d] for d in dims)
 
 
 def amax(input, dim=None, keepdim=False, *, axis=None):
