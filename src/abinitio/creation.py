@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from abinitio import dtypes
-from abinitio.ops.arguments import size_tuple
+from abinitio.ops.arguments import array_of, size_tuple
 from abinitio.random import numpy_generator
 from abinitio.tensor import Tensor, as_array
 
@@ -71,20 +71,16 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def zeros_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros_like(_data(input), dtype=dtypes.as_dtype(dtype)), requires_grad)
+    return _new(np.zeros_like(array_of(input), dtype=dtypes.as_dtype(dtype)), requires_grad)
 
 
 def ones_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones_like(_data(input), dtype=dtypes.as_dtype(dtype)), requires_grad)
+    return _new(np.ones_like(array_of(input), dtype=dtypes.as_dtype(dtype)), requires_grad)
 
 
 def full_like(input, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    array = np.full_like(_data(input), fill_value, dtype=dtypes.as_dtype(dtype))
+    array = np.full_like(array_of(input), fill_value, dtype=dtypes.as_dtype(dtype))
     return _new(array, requires_grad)
-
-
-def _data(input):
-    return input.data if isinstance(input, Tensor) else np.asarray(input)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -22,6 +22,7 @@ from abinitio.nn.losses import (
 )
 from abinitio.ops.activation import gelu, leaky_relu, relu, sigmoid, silu, softplus
 from abinitio.ops.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from abinitio.ops.arguments import array_of
 from abinitio.ops.arithmetic import Mul
 from abinitio.ops.attention import scaled_dot_product_attention
 from abinitio.ops.conv import conv1d, conv2d
@@ -169,7 +170,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
 
 def embedding(input, weight, padding_idx=None):
     """Rows of ``weight`` (num_embeddings, dim) at the integer indices ``input``."""
-    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    indices = array_of(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
     rows = weight.shape[0]
@@ -186,7 +187,7 @@ def one_hot(tensor, num_classes: int = -1):
 
     See the article docs/articles/data/normalisation_and_encoding.py.
     """
-    labels = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    labels = array_of(tensor)
     classes = int(labels.max()) + 1 if num_classes < 0 else num_classes
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise ValueError(

@@ -12,7 +12,7 @@ import numpy as np
 
 from abinitio.autograd.function import Function
 from abinitio.backend import scatter_add
-from abinitio.ops.arguments import normalize_dim
+from abinitio.ops.arguments import array_of, normalize_dim
 from abinitio.tensor import Tensor
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
@@ -94,7 +94,7 @@ def getitem(input, index):
 
 def gather(input, dim: int, index):
     """Pick values along ``dim`` at ``index`` (same number of dims as ``input``)."""
-    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    index = array_of(index)
     dim = normalize_dim(dim, input.ndim, "gather")
     if index.ndim != input.ndim or index.dtype.kind not in "iu":
         raise ValueError(
@@ -107,5 +107,5 @@ def gather(input, dim: int, index):
 def index_select(input, dim: int, index):
     """The slices of ``input`` at positions ``index`` (1-D) along ``dim``."""
     dim = normalize_dim(dim, input.ndim, "index_select")
-    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    index = array_of(index)
     return GetItem.apply(input, (slice(None),) * dim + (index,))

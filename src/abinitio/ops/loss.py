@@ -21,6 +21,7 @@ import numpy as np
 
 from abinitio.autograd.function import Function
 from abinitio.backend import get_array_module
+from abinitio.ops.softmax import log_softmax_array
 
 
 class CrossEntropy(Function):
@@ -35,8 +36,7 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, target, weight, ignore_index, smoothing, reduction):
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        log_p = log_softmax_array(logits, axis=1)
         rows = np.arange(len(target))
         valid = target != ignore_index
         ctx.plain = weight is None and not smoothing and bool(valid.all())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from abinitio.autograd.function import Function
-from abinitio.ops.arguments import operand
+from abinitio.ops.arguments import array_of, operand
 from abinitio.tensor import Tensor
 
 
@@ -109,7 +109,7 @@ def clamp(input, min=None, max=None):
 
 def where(condition, input, other):
     """``input`` where ``condition`` is true, else ``other``; either may be a number."""
-    condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    condition = array_of(condition)
     if condition.dtype != np.bool_:
         condition = condition.astype(bool)
     return Where.apply(condition, operand(input), operand(other))

@@ -38,14 +38,20 @@ class Softmax(Function):
         return gy - y * np.sum(gy, axis=ctx.dim, keepdims=True)
 
 
+def log_softmax_array(x, axis: int):
+    """log softmax of an array along ``axis``: (x - m) - log(sum(e^(x - m))), m the maximum,
+    so that no exponential overflows (the forward pass of LogSoftmax and CrossEntropy)."""
+    shifted = x - np.amax(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
 class LogSoftmax(Function):
     """y = (x - m) - log(sum(e^(x - m))) along dim.
     dL/dx = g - softmax(x) * sum(g), with softmax(x) = e^y."""
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - np.amax(x, axis=dim, keepdims=True)
-        y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        y = log_softmax_array(x, dim)
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y

@@ -18,6 +18,7 @@ from abinitio.nn.modules.dropout import Dropout
 from abinitio.nn.modules.linear import Linear
 from abinitio.nn.modules.module import Module
 from abinitio.nn.parameter import Parameter
+from abinitio.ops.arguments import array_of
 from abinitio.ops.attention import causal_mask
 from abinitio.tensor import Tensor
 
@@ -188,7 +189,7 @@ class MultiheadAttention(Module):
 def _as_additive(mask, dtype):
     """A bool mask (True = forbidden) -> 0 / -inf; a float mask stays (a Tensor keeps its
     graph, so a learned bias gets gradients)."""
-    data = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    data = array_of(mask)
     if data.dtype == np.bool_:
         return np.where(data, -np.inf, 0.0).astype(dtype)
     if isinstance(mask, Tensor):

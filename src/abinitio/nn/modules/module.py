@@ -26,6 +26,7 @@ import numpy as np
 from abinitio import dtypes
 from abinitio.autograd.grad_mode import no_grad
 from abinitio.nn.parameter import Parameter
+from abinitio.ops.arguments import array_of
 from abinitio.tensor import Tensor
 
 # what load_state_dict(strict=False) reports, as in PyTorch
@@ -265,8 +266,8 @@ class Module:
         unexpected = [key for key in state_dict if key not in own]
         mismatched = []
         for key, target in own.items():
-            if key in state_dict and tuple(np.shape(_array(state_dict[key]))) != target.shape:
-                got = tuple(np.shape(_array(state_dict[key])))
+            if key in state_dict and tuple(np.shape(array_of(state_dict[key]))) != target.shape:
+                got = tuple(np.shape(array_of(state_dict[key])))
                 mismatched.append(f"{key}: checkpoint has shape {got}, model has {target.shape}")
         problems = mismatched + ([f"missing key: {k}" for k in missing] if strict else [])
         problems += [f"unexpected key: {k}" for k in unexpected] if strict else []
@@ -278,7 +279,7 @@ class Module:
         with no_grad():
             for key, target in own.items():
                 if key in state_dict:
-                    target.data[...] = _array(state_dict[key])  # in place: keeps identity
+                    target.data[...] = array_of(state_dict[key])  # in place: keeps identity
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing -------------------------------------------------------------------------
@@ -300,10 +301,6 @@ class Module:
     def __dir__(self):
         names = list(super().__dir__())
         return names + list(self._parameters) + list(self._buffers) + list(self._modules)
-
-
-def _array(value):
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
 class _RemovableHandle:
