@@ -23,6 +23,10 @@ import sys
 import numpy as np
 
 
+def _is_cupy(array) -> bool:
+    return type(array).__module__.startswith("cupy")
+
+
 def get_array_module(array):
     """Return the module (``numpy`` or ``cupy``) whose array type ``array`` is.
 
@@ -30,7 +34,7 @@ def get_array_module(array):
         >>> get_array_module(np.ones(3)) is np
         True
     """
-    if type(array).__module__.startswith("cupy"):
+    if _is_cupy(array):
         import cupy
 
         return cupy
@@ -39,14 +43,14 @@ def get_array_module(array):
 
 def to_numpy(array) -> np.ndarray:
     """Return ``array`` as a NumPy array (a copy from the GPU for CuPy arrays)."""
-    if type(array).__module__.startswith("cupy"):
+    if _is_cupy(array):
         return array.get()
     return np.asarray(array)
 
 
 def device_of(array) -> str:
     """``"cuda"`` for CuPy arrays, ``"cpu"`` for everything else."""
-    return "cuda" if type(array).__module__.startswith("cupy") else "cpu"
+    return "cuda" if _is_cupy(array) else "cpu"
 
 
 def to_device(array, device: str):
@@ -73,7 +77,7 @@ def contiguous(array):
 
 def as_strided(array, shape, strides):
     """A read-only view of ``array``'s memory with the given shape and byte strides."""
-    if type(array).__module__.startswith("cupy"):
+    if _is_cupy(array):
         import cupy
 
         return cupy.lib.stride_tricks.as_strided(array, shape, strides)
@@ -82,7 +86,7 @@ def as_strided(array, shape, strides):
 
 def scatter_add(target, index, values) -> None:
     """``target[index] += values`` where repeated indices accumulate (unlike ``+=``)."""
-    if type(target).__module__.startswith("cupy"):
+    if _is_cupy(target):
         import cupyx
 
         cupyx.scatter_add(target, index, values)

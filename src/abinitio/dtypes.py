@@ -47,8 +47,3 @@ def as_dtype(dtype) -> np.dtype | None:
         return np.dtype(dtype)
     except TypeError as error:
         raise TypeError(f"not a dtype: {dtype!r}") from error
-
-
-def is_floating_point(dtype) -> bool:
-    """True for float16/32/64."""
-    return np.dtype(dtype).kind == "f"

@@ -209,15 +209,13 @@ def _encode_numpy_scalar(obj: np.generic, where: tuple) -> dict:
 
 def _add_array(obj, where: tuple, table: dict) -> str:
     """Put ``obj``'s array into ``table`` under a fresh readable name; return the name."""
-    array = np.asarray(backend.to_numpy(obj.data if isinstance(obj, Tensor) else obj))
+    array = backend.to_numpy(obj.data if isinstance(obj, Tensor) else obj)
     if array.dtype.name not in _DTYPES:
         raise TypeError(
             f"save: cannot store an array of dtype {array.dtype} at {_describe(where)}: "
             f"safetensors holds {', '.join(_DTYPES)}"
         )
-    if not array.flags.c_contiguous:
-        # safetensors copies raw memory, so a strided view would be saved scrambled
-        array = array.copy(order="C")
+    array = backend.contiguous(array)  # safetensors copies raw memory: a view would scramble
     base = ".".join(str(key) for key in where) or "root"
     name, n = base, 1
     while name in table or name == "__metadata__":

@@ -203,7 +203,7 @@ class Tensor(TensorMethods):
                 "numpy() on a tensor that requires grad: call .detach().numpy() (so that "
                 "changing the array cannot corrupt the graph), or pass force=True"
             )
-        return np.asarray(backend.to_numpy(self.data))
+        return backend.to_numpy(self.data)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -215,7 +215,7 @@ class Tensor(TensorMethods):
         return backend.to_numpy(self.data).tolist()
 
     def __array__(self, dtype=None, copy=None):
-        array = np.asarray(backend.to_numpy(self.data))
+        array = backend.to_numpy(self.data)
         return array if dtype is None else array.astype(dtype)
 
     def __float__(self) -> float:

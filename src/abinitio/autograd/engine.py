@@ -74,9 +74,8 @@ def backward(root: Tensor, gradient=None, retain_graph: bool = False) -> None:
                 previous = grads.get(key)
                 grads[key] = gx if previous is None else previous + gx
         if not retain_graph:
-            ctx.saved_tensors = None
+            ctx.saved_tensors = None  # now ctx.freed
             ctx.inputs = ()
-            ctx.freed = True
     for leaf, grad in leaf_grads.values():
         _accumulate(leaf, _run_hooks(leaf, grad), stored)
 

@@ -51,11 +51,15 @@ class Context:
         self.needs_input_grad = needs_input_grad
         self.inputs = ()
         self.saved_tensors = ()
-        self.freed = False
 
     def save_for_backward(self, *arrays) -> None:
         """Keep ``arrays`` until backward (freed after it unless ``retain_graph=True``)."""
         self.saved_tensors = arrays
+
+    @property
+    def freed(self) -> bool:
+        """Has backward released what this node saved (``retain_graph=False``)?"""
+        return self.saved_tensors is None
 
     def name(self) -> str:
         """``"MulBackward"`` for a Mul, as PyTorch names its graph nodes."""

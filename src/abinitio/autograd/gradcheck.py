@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from abinitio.autograd.grad_mode import no_grad
-from abinitio.backend import to_numpy
+from abinitio.backend import contiguous, to_numpy
 from abinitio.tensor import Tensor
 
 
@@ -120,8 +120,7 @@ def _backprop(outputs, directions) -> None:
 
 
 def _numerical_gradient(fn, inputs, x, directions, eps):
-    if not x.data.flags.c_contiguous:
-        x.data = np.ascontiguousarray(x.data)
+    x.data = contiguous(x.data)
     flat = x.data.reshape(-1)  # a view: writing it perturbs x
     gradient = np.zeros(flat.size)
     with no_grad():

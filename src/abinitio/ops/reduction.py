@@ -13,6 +13,7 @@ import numpy as np
 
 from abinitio.autograd.function import Function
 from abinitio.ops.arguments import normalize_dim, normalize_dims, resolve_axis_alias
+from abinitio.ops.selection import maximum, minimum
 from abinitio.tensor import Tensor
 
 # torch.max(x, dim) returns a named pair; so does abinitio
@@ -194,8 +195,6 @@ def max(input, dim=None, keepdim=False, *, axis=None):
     ``(values, indices)``, the gradient going to each arg-max. ``max(x, y)``: elementwise."""
     dim = resolve_axis_alias(dim, axis, "max")
     if isinstance(dim, Tensor):
-        from abinitio.ops.selection import maximum
-
         return maximum(input, dim)
     if dim is None:
         return Amax.apply(input, None, False)
@@ -206,8 +205,6 @@ def min(input, dim=None, keepdim=False, *, axis=None):
     """Like :func:`max`, for the smallest elements."""
     dim = resolve_axis_alias(dim, axis, "min")
     if isinstance(dim, Tensor):
-        from abinitio.ops.selection import minimum
-
         return minimum(input, dim)
     if dim is None:
         return Amin.apply(input, None, False)
@@ -239,11 +236,8 @@ def logsumexp(input, dim, keepdim=False, *, axis=None):
     dims = normalize_dims(dim, input.ndim, "logsumexp")
     shift = np.amax(input.data, axis=dims, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0)
-    total = Sum.apply((input - shift).exp(), dims, True)
-    result = total.log() + shift
-    if keepdim:
-        return result
-    return result.reshape(_drop_dims(shift, dims).shape)
+    total = Sum.apply((input - shift).exp(), dims, keepdim)
+    return total.log() + (shift if keepdim else _drop_dims(shift, dims))
 
 
 def argmax(input, dim=None, keepdim=False, *, axis=None):

@@ -17,35 +17,30 @@ from abinitio.tensor import Tensor
 class Maximum(Function):
     """z = max(x, y) elementwise.   dL/dx = g where x > y, g/2 where x == y, else 0."""
 
-    @staticmethod
-    def forward(ctx, x, y):
+    choose = staticmethod(np.maximum)
+    wins = staticmethod(np.greater_equal)  # "x is (one of) the chosen"
+
+    @classmethod
+    def forward(cls, ctx, x, y):
         ctx.save_for_backward(x, y)
-        return np.maximum(x, y)
+        return cls.choose(x, y)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
+        wins = ctx.fn.wins
         share = np.where(x == y, 0.5, 1.0).astype(g.dtype, copy=False)
-        gx = g * share * (x >= y) if ctx.needs_input_grad[0] else None
-        gy = g * share * (y >= x) if ctx.needs_input_grad[1] else None
+        gx = g * share * wins(x, y) if ctx.needs_input_grad[0] else None
+        gy = g * share * wins(y, x) if ctx.needs_input_grad[1] else None
         return gx, gy
 
 
-class Minimum(Function):
-    """z = min(x, y) elementwise.   dL/dx = g where x < y, g/2 where x == y, else 0."""
+class Minimum(Maximum):
+    """z = min(x, y) elementwise.   dL/dx = g where x < y, g/2 where x == y, else 0.
+    The same rule as :class:`Maximum`: only the comparison differs."""
 
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return np.minimum(x, y)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        share = np.where(x == y, 0.5, 1.0).astype(g.dtype, copy=False)
-        gx = g * share * (x <= y) if ctx.needs_input_grad[0] else None
-        gy = g * share * (y <= x) if ctx.needs_input_grad[1] else None
-        return gx, gy
+    choose = staticmethod(np.minimum)
+    wins = staticmethod(np.less_equal)
 
 
 class Clamp(Function):

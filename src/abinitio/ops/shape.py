@@ -233,7 +233,7 @@ def cat(tensors, dim: int = 0, *, axis=None):
     return Cat.apply(*tensors, dim=normalize_dim(dim, ndim, "cat"))
 
 
-concat = concatenate = cat
+concat = cat
 
 
 def stack(tensors, dim: int = 0, *, axis=None):
