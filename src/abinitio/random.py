@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from abinitio.backend import get_array_module
+
 DEFAULT_SEED = 67280421310721  # PyTorch's default CPU seed
 
 
@@ -90,3 +92,11 @@ def set_rng_state(state: dict) -> None:
 def numpy_generator(generator: Generator | None = None) -> np.random.Generator:
     """The NumPy generator behind ``generator`` (the default one when ``None``)."""
     return (generator or default_generator).numpy
+
+
+def dropout_mask(like, shape: tuple, p: float, generator: Generator | None = None):
+    """keep / (1 - p) with keep ~ Bernoulli(1 - p), in ``like``'s dtype and array library:
+    the multiplier of inverted dropout. The draws come from abinitio's generator on the
+    host, so one seed gives one mask whichever device holds ``like``."""
+    keep = numpy_generator(generator).random(shape, dtype=np.float32) >= p
+    return get_array_module(like).asarray(keep * like.dtype.type(1.0 / (1.0 - p)))

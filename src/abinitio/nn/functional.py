@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from abinitio.backend import get_array_module
 from abinitio.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -34,7 +33,7 @@ from abinitio.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from abinitio.ops.shape import pad
 from abinitio.ops.softmax import log_softmax, softmax
 from abinitio.ops.unary import tanh
-from abinitio.random import numpy_generator
+from abinitio.random import dropout_mask
 from abinitio.tensor import Tensor
 
 __all__ = [
@@ -90,7 +89,7 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
         return input
     if p == 1.0:
         return input * 0.0
-    return Mul.apply(input, _dropout_mask(input, tuple(input.shape), p, generator))
+    return Mul.apply(input, dropout_mask(input.data, tuple(input.shape), p, generator))
 
 
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
@@ -117,15 +116,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     if p == 1.0:
         return input * 0.0
     mask_shape = tuple(input.shape[:-2]) + (1, 1)  # one draw per feature map
-    return Mul.apply(input, _dropout_mask(input, mask_shape, p, None))
-
-
-def _dropout_mask(input, shape: tuple, p: float, generator):
-    """keep / (1 - p) with keep ~ Bernoulli(1 - p), in the input's dtype and array library.
-    The draws come from abinitio's generator on the host, so one seed gives one mask
-    whichever device holds the input."""
-    keep = numpy_generator(generator).random(shape, dtype=np.float32) >= p
-    return get_array_module(input.data).asarray(keep * input.dtype.type(1.0 / (1.0 - p)))
+    return Mul.apply(input, dropout_mask(input.data, mask_shape, p))
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -143,14 +134,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 f"batch_norm: training needs more than 1 value per channel, got input "
                 f"shape {input.shape}; use eval() or a larger batch"
             )
-        mean = input.data.mean(axis=axes)
-        var = input.data.var(axis=axes)
+        mean = input.data.mean(axis=axes, keepdims=True)
+        centred = input.data - mean  # once: the variance and the forward both use it
+        var = np.mean(centred * centred, axis=axes)
+        mean = mean.reshape(-1)
         if running_mean is not None:
             running_mean.data *= 1 - momentum
             running_mean.data += momentum * mean
             running_var.data *= 1 - momentum
             running_var.data += (momentum * count / (count - 1)) * var
-        return BatchNorm.apply(input, weight, bias, mean, var, eps)
+        return BatchNorm.apply(input, weight, bias, centred, var, eps)
     shape = (1, -1) + (1,) * (input.ndim - 2)
     inv_std = (1 / np.sqrt(running_var.data + eps)).astype(input.dtype)
     scale = inv_std if weight is None else weight * inv_std

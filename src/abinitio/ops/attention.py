@@ -42,7 +42,7 @@ import numpy as np
 
 from abinitio.autograd.function import Function
 from abinitio.backend import get_array_module
-from abinitio.random import numpy_generator
+from abinitio.random import dropout_mask
 from abinitio.tensor import Tensor
 
 
@@ -210,8 +210,7 @@ def scaled_dot_product_attention(
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     keep = None
     if dropout_p > 0.0:
-        draws = numpy_generator(None).random(scores_shape, dtype=np.float32)
-        keep = xp.asarray(((draws >= dropout_p) * (1.0 / (1.0 - dropout_p))).astype(query.dtype))
+        keep = dropout_mask(query.data, scores_shape, dropout_p)
     return ScaledDotProductAttention.apply(query, key, value, mask, scale, keep)
 
 

@@ -15,7 +15,6 @@ import numbers
 import numpy as np
 
 from abinitio.autograd.function import Function
-from abinitio.backend import contiguous
 from abinitio.ops.im2col import (
     batch_last,
     col2im,
@@ -61,7 +60,6 @@ class ConvTranspose2d(Function):
         yp = col2im(columns, padded_shape, kernel, stride, dilation, (h, w))
         pads = ((padding[0], padding[0]), (padding[1], padding[1]))
         y = crop2d(yp, pads, (extent[0] - 2 * padding[0], extent[1] - 2 * padding[1]))
-        y = contiguous(y)
         if bias is not None:
             y += bias.reshape(-1, 1, 1)
         # for dL/dW: x in the (y, x, n) column order of im2col, which the backward uses

@@ -29,15 +29,16 @@ def _channel_shape(ndim: int) -> tuple:
 
 class BatchNorm(Function):
     """y = w * (x - mean) / sqrt(var + eps) + b, with mean and (biased) var taken per channel
-    (axis 1) over the batch and all positions. The caller passes the batch statistics in
-    (it needs them for the running averages too); the backward accounts for their
-    dependence on x with the three-term formula of the module docstring."""
+    (axis 1) over the batch and all positions. The caller passes the centred input x - mean
+    and the batch variance in (it needs the statistics for the running averages too); the
+    backward accounts for their dependence on x with the three-term formula of the module
+    docstring."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, mean, var, eps):
+    def forward(ctx, x, weight, bias, centred, var, eps):
         shape = _channel_shape(x.ndim)
         inv_std = 1 / np.sqrt(var + eps)
-        x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
+        x_hat = centred * inv_std.reshape(shape)
         ctx.save_for_backward(x_hat, inv_std, weight)
         ctx.has_bias = bias is not None
         y = x_hat * weight.reshape(shape) if weight is not None else x_hat.copy()

@@ -90,11 +90,11 @@ class LSTMLayer(Function):
         dc_from_dh = o * (1 - tanh_c * tanh_c)
         da = np.empty_like(gates, shape=(length, 4, hidden, batch))  # [da_i; da_f; da_g; da_o]
         da_rows = da.reshape(gates.shape)  # the same array, (L, 4H, N)
-        dh, dc = np.zeros_like(h0), np.zeros_like(c0)
+        dh, dc = np.zeros_like(h0), np.zeros_like(c0)  # dc is updated in place below
         w_hh_t = w_hh.T
         for t in steps(length, not ctx.reverse):
-            dh = dh + grad_h[t]
-            dc = dc + grad_c[t]
+            dh += grad_h[t]  # dh is a fresh array each step (np.dot below)
+            dc += grad_c[t]
             dc += dh * dc_from_dh[t]
             np.multiply(dc_factors[t], dc, out=da[t, :3])  # dc broadcasts over i, f, g
             np.multiply(do_factor[t], dh, out=da[t, 3])
