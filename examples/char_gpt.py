@@ -36,7 +36,7 @@ import time
 import numpy as np
 
 import abinitio as ab
-from abinitio.models import GPT, CharTokenizer
+from abinitio.models import GPT
 from abinitio.nn import functional as F
 from abinitio.optim.lr_scheduler import CosineAnnealingLR
 
@@ -102,7 +102,7 @@ def main(argv=None) -> float:
     args = parser.parse_args(argv)
 
     corpus = ab.data.datasets.text()
-    tokenizer = CharTokenizer(corpus.vocab)
+    tokenizer = corpus.tokenizer
     print(f"{corpus!r}\na uniform guess: ln {tokenizer.vocab_size} = "
           f"{math.log(tokenizer.vocab_size):.2f} nats/char")  # fmt: skip
     ab.manual_seed(args.seed)

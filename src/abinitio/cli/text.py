@@ -162,7 +162,7 @@ def train_text(config, run_dir=None, resume: bool = False, progress: bool = True
             f"{' or '.join(registry.TEXT_MODELS)} (got {config.model!r})"
         )
     corpus = load_corpus(config)
-    tokenizer = CharTokenizer(corpus.vocab)
+    tokenizer = corpus.tokenizer
     ab.manual_seed(config.seed)
     model = registry.build_model(config, tokenizer)
     optimizer = registry.build_optimizer(config, model)

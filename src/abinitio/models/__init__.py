@@ -1,8 +1,9 @@
 """Ready-made architectures, each a few dozen readable lines."""
 
+from abinitio.data.tokenizer import CharTokenizer
 from abinitio.models.cnn import MNIST1DCNN, LeNet5, SimpleCNN
 from abinitio.models.deep_mlp import PlainMLP, ResidualMLP
-from abinitio.models.gpt import GPT, CharTokenizer
+from abinitio.models.gpt import GPT
 from abinitio.models.mlp import MLP, MNIST1DMLP
 from abinitio.models.resnet import ResidualBlock, ResNet
 from abinitio.models.rnn import MNIST1DGRU, CharRNN

@@ -12,11 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
+from abinitio.data.tokenizer import CharTokenizer
+
 
 class TextCorpus:
     """A text, its sorted character vocabulary, and train/validation token arrays.
 
-    Token ``k`` is ``vocab[k]``; ``encode`` and ``decode`` translate.
+    Token ``k`` is ``vocab[k]``; ``encode`` and ``decode`` translate (with ``tokenizer``, a
+    :class:`~abinitio.data.tokenizer.CharTokenizer` of the text's characters).
 
     Args:
         text: the corpus.
@@ -47,36 +50,26 @@ class TextCorpus:
             raise ValueError(f"TextCorpus: val_fraction must be in [0, 1), got {val_fraction}")
         self.text = text
         self.name = name
-        self.vocab = tuple(sorted(set(text)))
-        self._index = {char: k for k, char in enumerate(self.vocab)}
+        self.tokenizer = CharTokenizer.from_text(text)
         tokens = self.encode(text)
         cut = len(tokens) - round(val_fraction * len(tokens))
         self.train_data, self.val_data = tokens[:cut], tokens[cut:]
 
     @property
+    def vocab(self) -> tuple:
+        return self.tokenizer.vocab
+
+    @property
     def vocab_size(self) -> int:
-        return len(self.vocab)
+        return self.tokenizer.vocab_size
 
     def encode(self, text: str) -> np.ndarray:
         """The int64 token array of ``text``; every character must be in ``vocab``."""
-        try:
-            return np.array([self._index[char] for char in text], dtype=np.int64)
-        except KeyError:
-            unknown = sorted(set(text) - set(self.vocab))
-            raise ValueError(
-                f"encode: characters {unknown} are not in this corpus's vocabulary "
-                f"of {self.vocab_size}"
-            ) from None
+        return self.tokenizer.encode(text)
 
     def decode(self, tokens) -> str:
         """The text of ``tokens`` (a list, NumPy array or Tensor of ints)."""
-        tokens = np.asarray(tokens).reshape(-1)
-        if len(tokens) and not 0 <= tokens.min() <= tokens.max() < self.vocab_size:
-            raise ValueError(
-                f"decode: tokens must lie in [0, {self.vocab_size}), "
-                f"got values from {tokens.min()} to {tokens.max()}"
-            )
-        return "".join(self.vocab[k] for k in tokens.tolist())
+        return self.tokenizer.decode(tokens)
 
     def __len__(self) -> int:
         return len(self.text)
