@@ -112,7 +112,9 @@ def save(obj, path: str | os.PathLike) -> None:
     table = {}
     tree = _encode(obj, (), table, set())
     text = json.dumps({"version": FORMAT_VERSION, "tree": tree}, allow_nan=False)
-    _write_atomically(path, table, {METADATA_KEY: text})
+    write_atomically(
+        path, lambda temporary: save_file(table, temporary, metadata={METADATA_KEY: text})
+    )
 
 
 def load(path: str | os.PathLike):
@@ -246,19 +248,23 @@ def _a(noun: str) -> str:
 
 
 # ---- save: the atomic write -------------------------------------------------------------
-def _write_atomically(path: str, table: dict, metadata: dict) -> None:
-    """Write to a temporary file beside ``path``, fsync it, then rename it onto ``path``."""
+def write_atomically(path, write, op: str = "save") -> None:
+    """Replace ``path`` all at once: ``write(temporary)`` fills a new file beside it, which is
+    fsynced and renamed onto ``path``, so a reader (or a crash) sees the old file or the new
+    one, never half of one. Every file abinitio writes goes through here. ``op`` names the
+    caller in errors."""
+    path = os.fsdecode(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        message = f"save: the directory {directory!r} does not exist (save does not create it)"
+        message = f"{op}: the directory {directory!r} does not exist ({op} does not create it)"
         raise FileNotFoundError(errno.ENOENT, message, path)
     if os.path.isdir(path):
-        raise IsADirectoryError(errno.EISDIR, "save: the path is a directory, not a file", path)
+        raise IsADirectoryError(errno.EISDIR, f"{op}: the path is a directory, not a file", path)
     temporary = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
     with open(temporary, "xb"):  # claims the name; "x" never overwrites someone else's file
         pass
     try:
-        save_file(table, temporary, metadata=metadata)
+        write(temporary)
         with open(temporary, "rb+") as file:
             os.fsync(file.fileno())
         os.replace(temporary, path)

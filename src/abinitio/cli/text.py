@@ -39,7 +39,6 @@ from abinitio import nn
 from abinitio.cli import registry
 from abinitio.cli.options import UsageError
 from abinitio.cli.train import (
-    CONFIG_NAME,
     METRICS_NAME,
     MODEL_NAME,
     REPORT_NAME,
@@ -55,7 +54,6 @@ from abinitio.random import Generator, numpy_generator
 from abinitio.serialization import save
 from abinitio.tensor import Tensor
 from abinitio.training import Callback, LearningRateScheduler, Trainer
-from abinitio.training.callbacks import ProgressBar
 
 VOCAB_NAME = "vocab.json"
 SAMPLE_LENGTH, SAMPLE_TEMPERATURE, MAX_VAL_WINDOWS = 240, 0.8, 512
@@ -120,9 +118,6 @@ class TextSamples(Callback):
                                       tokenizer=self.tokenizer,
                                       generator=Generator(self.seed * 1000 + epoch))  # fmt: skip
         self.samples.append({"epoch": epoch, "text": text})
-        for callback in trainer.callbacks:
-            if isinstance(callback, ProgressBar):  # close the bar before printing below it
-                callback.on_epoch_end(trainer, epoch, logs)
         trainer.log(f"--- sample after epoch {epoch} ---\n{text}\n---")
 
     def state_dict(self) -> dict:
@@ -309,8 +304,6 @@ def generate(args) -> int:
             f"--max-new-tokens and --temperature must be >= 0 and --top-k >= 1, got "
             f"{args.max_new_tokens}, {args.temperature} and {args.top_k}"
         )
-    if not os.path.exists(os.path.join(args.run_dir, CONFIG_NAME)):
-        config_of_run(args.run_dir)  # raises the usual "not a run directory" error
     _, tokenizer, model = load_text_model(args.run_dir)
     prompt = default_prompt(tokenizer) if args.prompt is None else args.prompt
     try:

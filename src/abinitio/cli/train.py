@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -21,8 +22,9 @@ from abinitio.cli import registry
 from abinitio.cli.options import TrainConfig, UsageError, read_toml, to_toml
 from abinitio.data import DataLoader, Subset, TensorDataset
 from abinitio.data.datasets.splits import stratified_split
-from abinitio.serialization import save
+from abinitio.serialization import save, write_atomically
 from abinitio.training import Callback, Trainer, classification_report
+from abinitio.training.metrics import predicted_classes
 
 CONFIG_NAME, MODEL_NAME, METRICS_NAME, REPORT_NAME = (
     "config.toml", "model.safetensors", "metrics.json", "report.html",
@@ -72,13 +74,9 @@ class MetricsWriter(Callback):
 
 
 def write_json(path: str, payload: dict) -> None:
-    """Write JSON atomically: a temporary file, then a rename over the old one."""
-    temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "w", encoding="utf-8") as file:
-        json.dump(payload, file, indent=2)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
+    """Write JSON atomically: a reader sees the old file or the new one."""
+    text = json.dumps(payload, indent=2)
+    write_atomically(path, lambda temporary: Path(temporary).write_text(text, "utf-8"))
 
 
 def loaders(data, config: TrainConfig):
@@ -137,12 +135,14 @@ def _create_run_dir(run_dir: str, config: TrainConfig) -> None:
 
 
 def evaluate_model(trainer, data, test_loader) -> dict:
-    """Test loss, accuracy and the full classification report."""
-    metrics = trainer.evaluate(test_loader)
+    """Test loss, accuracy and the full classification report, from one pass over the
+    test set."""
     outputs, targets = trainer.predict(test_loader)
-    predictions = outputs.argmax(axis=-1)
+    with ab.no_grad():
+        loss = trainer.loss_fn(ab.tensor(outputs), ab.tensor(targets)).item()
+    predictions = predicted_classes(outputs)
     report = classification_report(targets, predictions, data.num_classes)
-    return {"test_loss": metrics["loss"], "test_accuracy": metrics["accuracy"],
+    return {"test_loss": loss, "test_accuracy": report["accuracy"],
             "report": report, "predictions": predictions}  # fmt: skip
 
 

@@ -89,7 +89,8 @@ class Trainer:
             raise ValueError(f"Trainer: unknown metrics {sorted(unknown)}; available: accuracy")
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.metrics = tuple(metrics)
-        self.callbacks = list(callbacks) + ([ProgressBar()] if progress else [])
+        # the bar first: it closes at the end of an epoch before other callbacks print
+        self.callbacks = ([ProgressBar()] if progress else []) + list(callbacks)
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
                 raise TypeError(f"Trainer: {callback!r} is not a Callback")

@@ -11,17 +11,16 @@ from the caller is HTML-escaped, except ``Section.html``, which is markup by def
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import math
 import numbers
-import os
-import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from abinitio._version import __version__
+from abinitio.serialization import write_atomically
 from abinitio.viz import plots
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -252,24 +251,6 @@ def render_report(
     )
 
 
-def _write_atomically(path, text: str) -> None:
-    """Write to a temporary file beside ``path``, then rename it over ``path`` in one step, so
-    a reader sees the old report or the new one, never half of one."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".report-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp makes it private (0600); a report is for reading
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
 def write_report(
     path,
     *,
@@ -322,5 +303,5 @@ def write_report(
         decision_boundary=decision_boundary,
         extra_sections=extra_sections,
     )
-    _write_atomically(path, page)
+    write_atomically(path, lambda temporary: Path(temporary).write_text(page, "utf-8"), "report")
     return path

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import importlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from abinitio.serialization import write_atomically
 
 CACHE_ENV_VAR = "ABINITIO_CACHE_DIR"
 
@@ -52,19 +53,12 @@ def cache_dir(path: str | os.PathLike | None = None) -> Path:
 
 
 def save_arrays(path: Path, arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
-    """Write ``arrays`` to the safetensors file ``path``, atomically."""
+    """Write ``arrays`` to the safetensors file ``path``, atomically (creating its folder)."""
     from safetensors.numpy import save_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(handle)
-    try:
-        contiguous = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
-        save_file(contiguous, temporary, metadata=metadata)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    contiguous = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+    write_atomically(path, lambda temporary: save_file(contiguous, temporary, metadata=metadata))
 
 
 def load_arrays(path: Path) -> dict[str, np.ndarray]:
