@@ -69,13 +69,10 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
 
     def _check_options(self, group: dict) -> None:
-        lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-        decay, initial = group["weight_decay"], group["initial_accumulator_value"]
-        self._require(lr >= 0, "lr", lr, "a non-negative number")
+        super()._check_options(group)
+        lr_decay, initial = group["lr_decay"], group["initial_accumulator_value"]
         self._require(lr_decay >= 0, "lr_decay", lr_decay, "a non-negative number")
-        self._require(decay >= 0, "weight_decay", decay, "a non-negative number")
         self._require(initial >= 0, "initial_accumulator_value", initial, "a non-negative number")
-        self._require(eps >= 0, "eps", eps, "a non-negative number")
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""

@@ -79,13 +79,11 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _check_options(self, group: dict) -> None:
-        lr, betas, eps, decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        self._require(lr >= 0, "lr", lr, "a non-negative number")
+        super()._check_options(group)
+        betas = group["betas"]
         self._require(len(betas) == 2, "betas", betas, "a pair (beta1, beta2)")
         self._require(0 <= betas[0] < 1, "betas", betas, "two numbers in [0, 1)")
         self._require(0 <= betas[1] < 1, "betas", betas, "two numbers in [0, 1)")
-        self._require(eps >= 0, "eps", eps, "a non-negative number")
-        self._require(decay >= 0, "weight_decay", decay, "a non-negative number")
 
     def _decayed_grad(self, p, grad, group: dict):
         """Adam's weight decay is an L2 penalty: it is added to the gradient."""

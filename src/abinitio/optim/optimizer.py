@@ -129,8 +129,15 @@ class Optimizer:
                 "two groups); each parameter may be listed once"
             )
 
+    # options every optimiser that has them needs non-negative
+    _NON_NEGATIVE = ("lr", "weight_decay", "eps")
+
     def _check_options(self, group: dict) -> None:
-        """Raise ValueError for an invalid option; subclasses check their own options."""
+        """Raise ValueError for an invalid option. Here: lr, weight_decay and eps, where the
+        group has them; subclasses call this, then check their own options."""
+        for name in self._NON_NEGATIVE:
+            if name in group:
+                self._require(group[name] >= 0, name, group[name], "a non-negative number")
 
     def _require(self, ok: bool, name: str, value, expected: str) -> None:
         require(ok, type(self).__name__, name, value, expected)

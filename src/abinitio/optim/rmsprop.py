@@ -81,13 +81,10 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _check_options(self, group: dict) -> None:
-        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-        momentum, decay = group["momentum"], group["weight_decay"]
-        self._require(lr >= 0, "lr", lr, "a non-negative number")
+        super()._check_options(group)
+        alpha, momentum = group["alpha"], group["momentum"]
         self._require(0 <= alpha < 1, "alpha", alpha, "in [0, 1)")
-        self._require(eps >= 0, "eps", eps, "a non-negative number")
         self._require(0 <= momentum < 1, "momentum", momentum, "in [0, 1)")
-        self._require(decay >= 0, "weight_decay", decay, "a non-negative number")
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""

@@ -75,10 +75,9 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check_options(self, group: dict) -> None:
-        lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
-        self._require(lr >= 0, "lr", lr, "a non-negative number")
+        super()._check_options(group)
+        momentum = group["momentum"]
         self._require(0 <= momentum < 1, "momentum", momentum, "in [0, 1)")
-        self._require(decay >= 0, "weight_decay", decay, "a non-negative number")
         if group["nesterov"]:
             dampening = group["dampening"]
             self._require(momentum > 0, "momentum", momentum, "> 0 with nesterov=True")
