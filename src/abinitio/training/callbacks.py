@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from abinitio.optim.plateau import ReduceLROnPlateau
 from abinitio.training.history import resolve_mode
 
 
@@ -111,7 +112,7 @@ class LearningRateScheduler(Callback):
                 f"LearningRateScheduler: interval must be 'epoch' or 'step', got {interval!r}"
             )
         self.scheduler, self.interval, self.monitor = scheduler, interval, monitor
-        self.needs_metric = type(scheduler).__name__ == "ReduceLROnPlateau"
+        self.needs_metric = isinstance(scheduler, ReduceLROnPlateau)
 
     def on_batch_end(self, trainer, step: int, loss: float) -> None:
         if self.interval == "step":
