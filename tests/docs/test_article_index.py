@@ -153,6 +153,13 @@ PUBLIC_NAMESPACES = [
     "abinitio.models",
     "abinitio.inspect",
     "abinitio.viz",
+    # ---- issue 14: graph, topology ----
+    # ---- issue 15: snn ----
+    # ---- issue 16: distributions, rl ----
+    # ---- issue 18: sklearn, tune ----
+    # ---- issue 19: active ----
+    # ---- issue 20: own data ----
+    # ---- issue 21: theory ----
 ]
 
 

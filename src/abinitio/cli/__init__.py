@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
     train.add_argument("--config", metavar="FILE.toml", help="options from a TOML file")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    # ---- train options: graphs and topology (issue 14) ----
+    # ---- train options: spiking networks (issue 15) ----
+    # ---- train options: fine-tuning (issue 19) ----
+    # ---- train options: your own data (issue 20) ----
     evaluate = commands.add_parser("evaluate", help="test metrics of a finished run")
     evaluate.add_argument("run_dir")
     predict = commands.add_parser("predict", help="predict classes for inputs in a .npy file")
@@ -65,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--steps", type=int, default=1500)
     demo.add_argument("--seed", type=int, default=0)
     commands.add_parser("info", help="versions of abinitio and its libraries")
+    # ---- subcommand: rl (issue 16) ----
+    # ---- subcommands: cv, tune (issue 18) ----
+    # ---- subcommand: active (issue 19) ----
     return parser
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
 
-from abinitio.cli.options import UsageError
+from abinitio.cli.options import TrainConfig, UsageError
 from abinitio.serialization import CheckpointError
 from abinitio.training import CheckpointMismatchError, TrainingDiverged, TrainingInterrupted
 
@@ -16,9 +17,8 @@ TRAINING_STOPPED = (TrainingDiverged, TrainingInterrupted)
 def train(args) -> int:
     from abinitio.cli import train as training
 
-    names = ("model", "dataset", "epochs", "batch_size", "lr", "optimizer", "weight_decay",
-             "dropout", "seed", "val_fraction", "grad_clip", "shuffle", "out",
-             "context", "layers", "heads", "width", "steps_per_epoch")  # fmt: skip
+    # every TrainConfig field is an option of the command line under the same name
+    names = [field.name for field in dataclasses.fields(TrainConfig)]
     options = {name: getattr(args, name, None) for name in names}
     progress = not getattr(args, "no_progress", False)
     if getattr(args, "resume", None):

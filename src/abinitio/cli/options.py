@@ -44,6 +44,10 @@ class TrainConfig:
     width: int | None = None
     steps_per_epoch: int | None = None
     out: str | None = None
+    # ---- graphs and topology (issue 14) ----
+    # ---- spiking networks (issue 15) ----
+    # ---- fine-tuning (issue 19) ----
+    # ---- your own data: tables, regression, image folders (issue 20) ----
 
     def merged(self, values: dict) -> TrainConfig:
         """A copy with ``values`` (from a file or the command line) applied on top."""
