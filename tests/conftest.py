@@ -1,7 +1,7 @@
 """Shared test set-up: every test starts from the same seed; PyTorch is optional.
 
-Parity tests take the ``torch`` fixture: it skips the test where PyTorch is not installed
-(``.ci/run`` installs it, so in CI they always run).
+Parity tests take the ``torch`` fixture: it skips the test where PyTorch is not installed,
+and fails it under CI (``helpers.require``), where ``.ci/run`` installs every oracle.
 """
 
 import numpy as np
@@ -30,4 +30,6 @@ def _private_cache(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def torch():
-    return pytest.importorskip("torch")
+    from helpers import require
+
+    return require("torch")
