@@ -8,6 +8,7 @@ import pytest
 
 import abinitio as ab
 from abinitio.nn import init
+from helpers import require
 
 FAN_OUT, FAN_IN = 400, 600  # a (400, 600) weight
 
@@ -20,26 +21,27 @@ def _moments(fill):
 
 
 @pytest.mark.parametrize(
-    "fill, variance",
+    "fill, mean, variance",
     [
-        (lambda w: init.xavier_uniform_(w), 2 / (FAN_IN + FAN_OUT)),
-        (lambda w: init.xavier_normal_(w, gain=2.0), 4 * 2 / (FAN_IN + FAN_OUT)),
-        (lambda w: init.kaiming_uniform_(w, nonlinearity="relu"), 2 / FAN_IN),
-        (lambda w: init.kaiming_normal_(w, nonlinearity="relu"), 2 / FAN_IN),
+        (lambda w: init.xavier_uniform_(w), 0.0, 2 / (FAN_IN + FAN_OUT)),
+        (lambda w: init.xavier_normal_(w, gain=2.0), 0.0, 4 * 2 / (FAN_IN + FAN_OUT)),
+        (lambda w: init.kaiming_uniform_(w, nonlinearity="relu"), 0.0, 2 / FAN_IN),
+        (lambda w: init.kaiming_normal_(w, nonlinearity="relu"), 0.0, 2 / FAN_IN),
         (
             lambda w: init.kaiming_normal_(w, mode="fan_out", nonlinearity="tanh"),
+            0.0,
             (5 / 3) ** 2 / FAN_OUT,
         ),  # fmt: skip
-        (lambda w: init.kaiming_uniform_(w, a=math.sqrt(5)), 1 / (3 * FAN_IN)),
-        (lambda w: init.uniform_(w, -2.0, 4.0), 36 / 12),
-        (lambda w: init.normal_(w, 1.0, 0.5), 0.25),
+        (lambda w: init.kaiming_uniform_(w, a=math.sqrt(5)), 0.0, 1 / (3 * FAN_IN)),
+        (lambda w: init.uniform_(w, -2.0, 4.0), 1.0, 36 / 12),
+        (lambda w: init.normal_(w, 1.0, 0.5), 1.0, 0.25),
     ],
 )
-def test_variance_matches_the_formula(fill, variance):
-    mean, var, _ = _moments(fill)
-    assert var == pytest.approx(variance, rel=0.02)
-    assert abs(mean - (1.0 if var == pytest.approx(0.25, rel=0.02) else
-                       1.0 if var == pytest.approx(3.0, rel=0.02) else 0.0)) < 0.01  # fmt: skip
+def test_moments_match_the_formula(fill, mean, variance):
+    measured_mean, measured_var, _ = _moments(fill)
+    assert measured_var == pytest.approx(variance, rel=0.02)
+    # 240,000 draws: the standard error of the mean is sqrt(variance / 240,000)
+    assert abs(measured_mean - mean) < 5 * math.sqrt(variance / (FAN_IN * FAN_OUT))
 
 
 def test_uniform_bounds():
@@ -93,3 +95,39 @@ def test_seeded_initialisation_is_repeatable():
     a = ab.nn.Linear(3, 2).weight.numpy(force=True)
     ab.manual_seed(1)
     assert (ab.nn.Linear(3, 2).weight.numpy(force=True) == a).all()
+
+
+# ---- trunc_normal_: the truncated normal, by inverting its CDF ----------------------------
+
+
+@pytest.mark.parametrize(
+    "mean, std, a, b",
+    [(0.0, 1.0, -2.0, 2.0), (1.0, 0.5, 0.0, 3.0), (0.0, 1.0, 8.0, 9.0), (0.0, 1.0, -9.0, -8.0),
+     (0.0, 1.0, 50.0, 51.0), (0.0, 0.02, -0.04, 0.04), (0.0, 1.0, -0.5, 100.0)],
+)  # fmt: skip
+def test_trunc_normal_has_the_truncated_normals_moments(mean, std, a, b):
+    stats = require("scipy.stats")
+    _, _, values = _moments(lambda w: init.trunc_normal_(w, mean, std, a, b))
+    assert values.min() >= np.float32(a) and values.max() <= np.float32(b)
+    expected = stats.truncnorm((a - mean) / std, (b - mean) / std, loc=mean, scale=std)
+    n = values.size
+    assert abs(values.mean(dtype=np.float64) - expected.mean()) < 5 * expected.std() / n**0.5
+    assert values.var(dtype=np.float64) == pytest.approx(expected.var(), rel=0.03)
+
+
+def test_trunc_normal_far_from_the_mean_is_one_draw_per_element():
+    """Redrawing until a sample lands in [8, 9] would need ~1e15 normal draws per element."""
+    w = ab.empty(1000)
+    init.trunc_normal_(w, a=8.0, b=9.0, generator=ab.Generator().manual_seed(3))
+    assert 8.0 <= w.numpy().min() and w.numpy().max() <= 9.0
+
+
+def test_trunc_normal_is_reproducible_and_refuses_empty_intervals():
+    first, second = ab.empty(5), ab.empty(5)
+    init.trunc_normal_(first, generator=ab.Generator().manual_seed(1))
+    init.trunc_normal_(second, generator=ab.Generator().manual_seed(1))
+    np.testing.assert_array_equal(first.numpy(), second.numpy())
+    with pytest.raises(ValueError, match="a < b"):
+        init.trunc_normal_(first, a=1.0, b=1.0)
+    with pytest.raises(ValueError, match="std must be > 0"):
+        init.trunc_normal_(first, std=0.0)

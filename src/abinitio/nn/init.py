@@ -89,14 +89,67 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std^2) samples redrawn until they fall inside [a, b]."""
+    """Fill with samples from N(mean, std^2) conditioned on lying in [a, b].
+
+    By inverting the CDF, as PyTorch does: with alpha = (a - mean) / std and
+    beta = (b - mean) / std, draw u ~ U(Phi(alpha), Phi(beta)) and return
+    mean + std * Phi^-1(u). One draw per element, so it cannot loop, however far [a, b]
+    lies from the mean (redrawing until a sample lands inside would take ~1e15 draws for
+    [8, 9] standard deviations). The interval is reflected into the lower tail first,
+    where Phi's small values are exact in float64; beyond ~37 standard deviations, where
+    even those underflow, the density exp(-x^2 / 2) is, to float precision, an exponential
+    of rate alpha, which is drawn instead.
+    """
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be > 0, got {std}")
+    if not a < b:
+        raise ValueError(f"trunc_normal_: need a < b, got a={a}, b={b}")
     rng = numpy_generator(generator)
-    values = rng.normal(mean, std, size=tensor.shape)
-    outside = (values < a) | (values > b)
-    while outside.any():
-        values[outside] = rng.normal(mean, std, size=int(outside.sum()))
-        outside = (values < a) | (values > b)
-    return _fill(tensor, values)
+    low, high = (a - mean) / std, (b - mean) / std
+    flip = low > -high  # most of the mass at the upper end: work in the mirrored lower tail
+    if flip:
+        low, high = -high, -low
+    p_low, p_high = _standard_normal_cdf(low), _standard_normal_cdf(high)
+    if p_high > 0:
+        z = _standard_normal_quantile(rng.uniform(p_low, p_high, size=tensor.shape))
+    else:  # both ends beyond ~37 sigma below the mean: an exponential tail from `high`
+        rate = -high
+        z = high - rng.exponential(1 / rate, size=tensor.shape)
+    z = np.clip(-z if flip else z, -high if flip else low, -low if flip else high)
+    return _fill(tensor, mean + std * z)
+
+
+def _standard_normal_cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2))
+
+
+def _standard_normal_quantile(p):
+    """Phi^-1(p) for an array of p in (0, 1): Acklam's rational approximation (relative
+    error below 1.2e-9), a central fit for 0.02425 <= p <= 0.97575 and tail fits outside."""
+    a = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02,
+         1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)  # fmt: skip
+    b = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02,
+         6.680131188771972e01, -1.328068155288572e01)  # fmt: skip
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00,
+         -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)  # fmt: skip
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00,
+         3.754408661907416e00)  # fmt: skip
+    p = np.clip(np.asarray(p, dtype=np.float64), np.finfo(np.float64).tiny, 1 - 2**-53)
+    tail = np.minimum(p, 1 - p)
+    q = np.sqrt(-2 * np.log(tail))  # the tail fit, sign-corrected below
+    z_tail = _poly(c, q) / (_poly(d, q) * q + 1)
+    z_tail = np.where(p < 0.5, z_tail, -z_tail)
+    r = (p - 0.5) ** 2
+    z_central = (p - 0.5) * _poly(a, r) / (_poly(b, r) * r + 1)
+    return np.where(tail < 0.02425, z_tail, z_central)
+
+
+def _poly(coefficients, x):
+    """c0 x^(n-1) + ... + c_(n-1), by Horner's rule."""
+    result = np.zeros_like(x)
+    for coefficient in coefficients:
+        result = result * x + coefficient
+    return result
 
 
 def constant_(tensor, val: float):
