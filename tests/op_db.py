@@ -481,3 +481,41 @@ def _torch_recurrent(kind, reverse, x, *args):
     run = {"gru": torch.gru, "rnn_tanh": torch.rnn_tanh, "rnn_relu": torch.rnn_relu}[kind]
     out = run(x, h0[None], weights, True, 1, 0.0, False, False, False)[0]
     return out.flip(0) if reverse else out
+
+
+# ---- scatter and sparse products (issue 14): rows appended to the table ------------------
+# index 2 of input's 3 rows (dim 0) receives two rows and index 1 none (an empty segment)
+_SPARSE_INDEX = [[0, 2, 2, 1, 0], [1, 3, 3, 0, 1]]  # (2, 5) with two repeated coordinates
+
+
+def _sparse(v):
+    return _lib(v).sparse_coo_tensor(_index(v, _SPARSE_INDEX), v, (3, 4))
+
+
+def _scatter_rows():
+    rows = [
+        OpInfo("index_add", lambda x, s: x.index_add(0, _index(x, [2, 0, 2, 0]), s),
+               [((3, 4), (4, 4)), ((3,), (4,))], primitives=("IndexAdd",)),
+        OpInfo("index_add_dim1_alpha",
+               lambda x, s: x.index_add(1, _index(x, [3, 3, 0]), s, alpha=2.0),
+               [((2, 4, 2), (2, 3, 2))], primitives=("IndexAdd",)),
+        OpInfo("scatter_add", lambda x, s: x.scatter_add(0, _index(x, [[0, 2, 0], [2, 0, 0]]), s),
+               [((3, 4), (2, 3))], primitives=("ScatterReduce",)),
+        OpInfo("sparse_mm", lambda v, d: _lib(v).sparse.mm(_sparse(v), d),
+               [((5,), (4, 2)), ((5,), (4, 1))], primitives=("SparseMM",)),
+        OpInfo("sparse_matmul_operator", lambda v, d: _sparse(v) @ d, [((5,), (4, 3))],
+               primitives=("SparseMM",)),
+        OpInfo("sparse_to_dense", lambda v: _sparse(v).to_dense() * 1.5, [((5,),)],
+               primitives=("IndexAdd",)),
+    ]  # fmt: skip
+    for reduce in ("sum", "mean", "amax", "amin"):
+        for include_self in (True, False):
+            rows.append(OpInfo(
+                f"scatter_reduce_{reduce}" + ("" if include_self else "_exclude_self"),
+                lambda x, s, r=reduce, i=include_self: x.scatter_reduce(
+                    1, _index(x, [[0, 0, 3], [1, 0, 1], [3, 3, 3]]), s, r, include_self=i),
+                [((3, 4), (3, 3))], primitives=("ScatterReduce",)))  # fmt: skip
+    return rows
+
+
+OPS += _scatter_rows()

@@ -114,6 +114,8 @@ from abinitio.ops import (
     var,
     where,
 )
+from abinitio import sparse  # ab.sparse.mm and the SparseTensor (issue 14)
+from abinitio.ops import index_add, scatter_add, scatter_reduce, sparse_coo_tensor, spmm
 from abinitio.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from abinitio.serialization import load, save
 from abinitio.tensor import Tensor

@@ -272,6 +272,37 @@ class TensorMethods:
     def index_select(self, dim, index):
         return abinitio.ops.index_select(self, dim, index)
 
+    # ---- scatter (issue 14): out-of-place, and in-place forms that record no graph --------
+    def index_add(self, dim, index, source, *, alpha=1):
+        return abinitio.ops.index_add(self, dim, index, source, alpha=alpha)
+
+    def scatter_add(self, dim, index, src):
+        return abinitio.ops.scatter_add(self, dim, index, src)
+
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return abinitio.ops.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return self._scatter_inplace("index_add_", source, self.index_add, dim, index, source,
+                                     alpha=alpha)  # fmt: skip
+
+    def scatter_add_(self, dim, index, src):
+        return self._scatter_inplace("scatter_add_", src, self.scatter_add, dim, index, src)
+
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        return self._scatter_inplace("scatter_reduce_", src, self.scatter_reduce, dim, index,
+                                     src, reduce, include_self=include_self)  # fmt: skip
+
+    def _scatter_inplace(self, name, src, out_of_place, *args, **kwargs):
+        if abinitio.is_grad_enabled() and getattr(src, "requires_grad", False):
+            raise RuntimeError(
+                f"{name}: in-place updates record no gradient, and the values added require "
+                f"one; use the out-of-place {name[:-1]} instead"
+            )
+        with abinitio.no_grad():
+            result = out_of_place(*args, **kwargs)
+        return self._assign(name, result)
+
     def eq(self, other):
         return abinitio.ops.eq(self, other)
 

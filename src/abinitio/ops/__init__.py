@@ -21,8 +21,10 @@ from abinitio.ops import (
     recurrent_gru,
     recurrent_lstm,
     reduction,
+    scatter,
     selection,
     shape,
+    sparse,
     unary,
 )
 from abinitio.ops import softmax as softmax_module
@@ -49,6 +51,7 @@ from abinitio.ops.reduction import (
     sum,
     var,
 )
+from abinitio.ops.scatter import index_add, scatter_add, scatter_reduce
 from abinitio.ops.selection import (
     clamp,
     eq,
@@ -82,6 +85,7 @@ from abinitio.ops.shape import (
     unsqueeze,
 )
 from abinitio.ops.softmax import log_softmax, softmax
+from abinitio.ops.sparse import sparse_coo_tensor, spmm
 from abinitio.ops.unary import abs, cos, exp, log, sin, sqrt, tanh
 
 PRIMITIVES = {
@@ -107,6 +111,8 @@ PRIMITIVES = {
         recurrent,
         recurrent_gru,
         recurrent_lstm,
+        scatter,
+        sparse,
     )
     for cls in vars(module).values()
     if isinstance(cls, type) and cls.__module__ == module.__name__ and hasattr(cls, "backward")
