@@ -29,8 +29,19 @@ from abinitio.nn.parameter import Parameter
 from abinitio.ops.arguments import array_of
 from abinitio.tensor import Tensor
 
-# what load_state_dict(strict=False) reports, as in PyTorch
-IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+_Keys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class _IncompatibleKeys(_Keys):
+    """What load_state_dict returns, as in PyTorch: the model's keys the state dict lacked
+    and the state dict's keys the model lacks (both empty after a strict load)."""
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 class Module:
@@ -254,12 +265,14 @@ class Module:
                     state[f"{path}.{name}" if path else name] = buffer.detach()
         return state
 
-    def load_state_dict(self, state_dict: dict, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict: dict, strict: bool = True) -> _IncompatibleKeys:
         """Copy values from ``state_dict`` into this model's tensors, in place.
 
         Every problem (missing keys, unexpected keys, shape mismatches) is collected first;
         if there is any (missing/unexpected ones only count when ``strict``), a
-        RuntimeError lists them all and the model is left unchanged.
+        RuntimeError lists them all and the model is left unchanged. As in PyTorch, a shape
+        mismatch is an error even when not ``strict``; the result names the
+        ``missing_keys`` and ``unexpected_keys``.
         """
         own = self.state_dict()
         missing = [key for key in own if key not in state_dict]
@@ -280,7 +293,7 @@ class Module:
             for key, target in own.items():
                 if key in state_dict:
                     target.data[...] = array_of(state_dict[key])  # in place: keeps identity
-        return IncompatibleKeys(missing, unexpected)
+        return _IncompatibleKeys(missing, unexpected)
 
     # ---- printing -------------------------------------------------------------------------
     def extra_repr(self) -> str:
