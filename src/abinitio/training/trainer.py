@@ -26,6 +26,7 @@ from abinitio.training import checkpoint
 from abinitio.training.callbacks import Callback, ProgressBar
 from abinitio.training.history import History
 from abinitio.training.metrics import predicted_classes
+from abinitio.training.regression import REGRESSION_METRICS, RegressionTotals
 
 
 class TrainingDiverged(RuntimeError):
@@ -60,7 +61,8 @@ class Trainer:
 
     Args:
         model, optimizer, loss_fn: as in a hand-written PyTorch loop.
-        metrics: names of metrics to track besides the loss (``"accuracy"``).
+        metrics: names of metrics to track besides the loss (``"accuracy"``; for
+            regression ``"mae"``, ``"rmse"``, ``"r2"``).
         callbacks: :class:`~abinitio.training.callbacks.Callback` objects.
         grad_clip_norm: clip the joint gradient norm to this value before each step.
         checkpoint_dir: write ``checkpoint.safetensors`` there after every epoch.
@@ -84,9 +86,11 @@ class Trainer:
     def __init__(self, model, optimizer, loss_fn, *, metrics=("accuracy",), callbacks=(),
                  grad_clip_norm: float | None = None, checkpoint_dir=None,
                  progress: bool = True, log=print) -> None:  # fmt: skip
-        unknown = set(metrics) - {"accuracy"}
+        unknown = set(metrics) - {"accuracy", *REGRESSION_METRICS}
         if unknown:
-            raise ValueError(f"Trainer: unknown metrics {sorted(unknown)}; available: accuracy")
+            raise ValueError(
+                f"Trainer: unknown metrics {sorted(unknown)}; available: accuracy, mae, rmse, r2"
+            )
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.metrics = tuple(metrics)
         # the bar first: it closes at the end of an epoch before other callbacks print
@@ -204,6 +208,7 @@ class _Totals:
 
     def __init__(self, metrics) -> None:
         self.metrics, self.loss, self.correct, self.count, self.scored = metrics, 0.0, 0, 0, 0
+        self.regression = RegressionTotals(metrics)  # MAE, RMSE, R^2 when asked for
 
     def add(self, loss: float, outputs, targets) -> None:
         n = len(targets)
@@ -215,11 +220,13 @@ class _Totals:
                 predictions = predicted_classes(outputs.detach().numpy())
                 self.correct += int((predictions == target_array).sum())
                 self.scored += target_array.size
+        self.regression.add(outputs, targets)
 
     def result(self) -> dict:
         result = {"loss": self.loss / max(self.count, 1)}
         if "accuracy" in self.metrics and self.scored:
             result["accuracy"] = self.correct / self.scored
+        result.update(self.regression.result())
         return result
 
 
