@@ -20,6 +20,8 @@ when it is installed and the arrays are NumPy's, and ``np.add.at`` (through
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from abinitio.autograd.function import Function
@@ -45,7 +47,7 @@ def segment_sum(values, segments, num_segments: int):
     sparse = _scipy_sparse() if get_array_module(values) is np else None
     if sparse is None or values.ndim == 0:
         return _reference_segment_sum(values, segments, num_segments)
-    rows = values.reshape(len(segments), -1)
+    rows = values.reshape(len(segments), math.prod(values.shape[1:]))
     ones = np.ones(len(segments), dtype=values.dtype)
     columns = np.arange(len(segments))
     matrix = sparse.csr_matrix((ones, (segments, columns)), shape=(num_segments, len(segments)))
