@@ -1,0 +1,189 @@
+"""Spiking as a differentiable primitive, and a leaky integrate-and-fire layer fused over
+all time steps.
+
+A spiking neuron emits S = H(U - theta): 1 when its membrane potential U is strictly above
+the threshold theta, else 0. The step H has derivative 0 everywhere except at 0, where it
+has none, so the chain rule through it gives no learning signal at all. *Surrogate
+gradient* training (Neftci, Mostafa & Zenke 2019) keeps the exact step in the forward pass
+and, in the backward pass only, replaces dS/dU by the derivative of a smooth stand-in
+(a fast sigmoid, an arctangent, ...). :class:`Spike` is that primitive; the stand-in is an
+object with a ``derivative(u)`` method (see :mod:`abinitio.snn.surrogate`).
+
+:class:`LeakyLayer` runs the whole time loop of a layer of leaky integrate-and-fire (LIF)
+neurons as one graph node with a hand-derived backward (backpropagation through time).
+Its composed version, the one to read first, is :func:`_reference_leaky_layer`: a loop
+over steps of ordinary operations, which records about ten graph nodes per step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abinitio.autograd.function import Function
+
+RESETS = ("subtract", "zero", "none")
+
+
+# ---- the composed version: the test oracle, and the definition to read first ------------
+def _reference_leaky_layer(x, mem, beta, threshold, surrogate, reset="subtract"):
+    """LIF over the steps of ``x`` (T, ...) from ordinary operations, with snnTorch's
+    timing: the reset at step t is decided by the membrane of step t-1.
+
+        r_t = H(U_{t-1} - theta)                  (no gradient: a decision, not a value)
+        U_t = b U_{t-1} + X_t - r_t theta         reset "subtract"
+        U_t = b (1 - r_t) U_{t-1} + X_t           reset "zero"
+        U_t = b U_{t-1} + X_t                     reset "none"
+        S_t = H(U_t - theta)                      (surrogate gradient), b = clamp(beta, 0, 1)
+
+    Returns the spikes and the membranes, both (T, ...)."""
+    from abinitio.ops.shape import stack
+
+    b = beta.clamp(0, 1)
+    spikes, mems = [], []
+    for t in range(x.shape[0]):
+        r = (mem - threshold).gt(0).float().detach()
+        if reset == "subtract":
+            mem = b * mem + x[t] - r * threshold
+        elif reset == "zero":
+            mem = b * ((1 - r) * mem) + x[t]
+        else:
+            mem = b * mem + x[t]
+        spikes.append(Spike.apply(mem - threshold, surrogate=surrogate))
+        mems.append(mem)
+    return stack(spikes), stack(mems)
+
+
+# ---- the primitives -----------------------------------------------------------------------
+class Spike(Function):
+    """S = H(u) = 1 if u > 0 else 0 (u = U - theta).   dL/du = g * surrogate.derivative(u).
+
+    The forward is the exact step; the backward is the surrogate's derivative, on purpose
+    not the step's (which is 0 almost everywhere).
+
+    See the article docs/articles/spiking/spiking_neurons.py.
+    """
+
+    @staticmethod
+    def forward(ctx, u, surrogate):
+        ctx.save_for_backward(u)
+        ctx.surrogate = surrogate
+        return (u > 0).astype(u.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (u,) = ctx.saved_tensors
+        return g * ctx.surrogate.derivative(u)
+
+
+class LeakyLayer(Function):
+    """A layer of LIF neurons over all T steps in one node: the loop of
+    :func:`_reference_leaky_layer` in NumPy, and its backward by hand.
+
+    Forward (per step, all neurons at once; S_0 := H(U_0 - theta) for the initial U_0):
+
+        U_t = c_t U_{t-1} + X_t - theta S_{t-1} [subtract],   S_t = H(U_t - theta),
+        c_t = b  (subtract, none)   or   b (1 - S_{t-1})  (zero)
+
+    The reset at step t is the spike of step t-1, so the saved spikes give every reset.
+    Backward, with a_t = dL/dS_t * sigma'(U_t - theta) (for all steps at once, sigma' the
+    surrogate derivative) and e_t = dL/dU_t + a_t, walking t = T..1:
+
+        dU_t = e_t + c_{t+1} dU_{t+1}     (dU_{T+1} = 0)     BPTT through the membrane
+        dX_t = dU_t,   dU_0 = c_1 dU_1
+        db   = sum_t dU_t U_{t-1} [times (1 - S_{t-1}) for zero],  masked to 0 <= beta <= 1
+        dtheta = -sum_t a_t - sum_t S_{t-1} dU_t [subtract only]
+
+    ``output="spikes"`` returns S (T, ...); ``"both"`` returns S and U stacked, (2, T, ...).
+
+    See the article docs/articles/spiking/training_through_time.py.
+    """
+
+    @staticmethod
+    def forward(ctx, x, mem0, beta, threshold, surrogate, reset="subtract", output="spikes"):
+        b = np.clip(beta, 0, 1).astype(x.dtype, copy=False)
+        theta = np.asarray(threshold, dtype=x.dtype)
+        mem = np.zeros_like(x[0]) if mem0 is None else np.broadcast_to(mem0, x[0].shape)
+        out = np.empty((2, *x.shape), dtype=x.dtype)
+        spikes, mems = out[0], out[1]
+        previous = (mem > theta).astype(x.dtype)
+        for t in range(len(x)):
+            m = mems[t]
+            if reset == "zero":
+                np.multiply(mem, 1 - previous, out=m)
+                m *= b
+            else:
+                np.multiply(mem, b, out=m)
+            m += x[t]
+            if reset == "subtract":
+                m -= previous * theta
+            previous = spikes[t]
+            np.greater(m, theta, out=previous)  # writes 0/1 in the float array
+            mem = m
+        ctx.save_for_backward(out, mem0, beta, theta)
+        ctx.surrogate, ctx.reset, ctx.output = surrogate, reset, output
+        return out if output == "both" else spikes
+
+    @staticmethod
+    def backward(ctx, g):
+        out, mem0, beta, theta = ctx.saved_tensors
+        spikes, mems = out[0], out[1]
+        b = np.clip(beta, 0, 1).astype(mems.dtype, copy=False)
+        mem_start = np.zeros_like(mems[0]) if mem0 is None else np.broadcast_to(mem0, mems[0].shape)
+        gs = g[0] if ctx.output == "both" else g
+        a = gs * ctx.surrogate.derivative(mems - theta)
+        du = a + g[1] if ctx.output == "both" else a.copy()  # e_t, then dU_t in place
+        s_start = (mem_start > theta).astype(mems.dtype)
+        s_prev = np.concatenate([s_start[None], spikes[:-1]])  # S_{t-1} = the reset r_t
+        u_prev = np.concatenate([mem_start[None], mems[:-1]])
+        if ctx.reset == "zero":
+            carry = b * (1 - s_prev)  # c_t for every t
+            u_prev = u_prev * (1 - s_prev)
+        else:
+            carry = np.broadcast_to(b, mems.shape)
+        for t in range(len(du) - 2, -1, -1):
+            du[t] += carry[t + 1] * du[t + 1]
+        needs = ctx.needs_input_grad
+        dmem0 = carry[0] * du[0] if needs[1] else None
+        dbeta = None
+        if needs[2]:
+            inside = (beta >= 0) & (beta <= 1)
+            dbeta = (du * u_prev).sum(axis=0) * inside
+        dtheta = None
+        if needs[3]:
+            dtheta = -a.sum(axis=0)
+            if ctx.reset == "subtract":
+                dtheta -= (s_prev * du).sum(axis=0)
+        return du, dmem0, dbeta, dtheta
+
+
+def spike(u, surrogate):
+    """S = H(u) with the surrogate's derivative in the backward pass.
+
+    Example:
+        >>> import abinitio as ab
+        >>> from abinitio.snn import surrogate
+        >>> spike(ab.tensor([-0.5, 0.0, 0.5]), surrogate.fast_sigmoid()).tolist()
+        [0.0, 0.0, 1.0]
+    """
+    return Spike.apply(u, surrogate=surrogate)
+
+
+def leaky_layer(x, mem, beta, threshold, surrogate, reset: str = "subtract",
+                output: str = "spikes"):  # fmt: skip
+    """LIF neurons over the time-major input currents ``x`` (T, ...), from the membrane
+    ``mem`` (or zeros for None): spikes (T, ...), or spikes and membranes (2, T, ...)
+    with ``output="both"``. ``beta`` and ``threshold`` broadcast against one step.
+
+    Example:
+        >>> import abinitio as ab
+        >>> from abinitio.snn import surrogate
+        >>> x = ab.full((4, 1), 0.6)
+        >>> leaky_layer(x, None, ab.tensor(0.5), ab.tensor(1.0), surrogate.atan()).flatten().tolist()
+        [0.0, 0.0, 1.0, 0.0]
+    """
+    if reset not in RESETS:
+        raise ValueError(f"leaky_layer: reset must be one of {RESETS}, got {reset!r}")
+    if output not in ("spikes", "both"):
+        raise ValueError(f"leaky_layer: output must be 'spikes' or 'both', got {output!r}")
+    return LeakyLayer.apply(x, mem, beta, threshold, surrogate=surrogate, reset=reset,
+                            output=output)  # fmt: skip
