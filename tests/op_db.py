@@ -24,6 +24,19 @@ class OpInfo:
     atol: float = 1e-6
     primitives: tuple = field(default_factory=tuple)  # the ops.PRIMITIVES rows it covers
     gradcheck: bool = True  # False only where float32 rounding inside makes it meaningless
+    error_inputs: tuple = ()  # ErrorInput rows: inputs the op must refuse (set from ERRORS)
+
+
+@dataclass(frozen=True)
+class ErrorInput:
+    """An input the op must refuse, with the error and the words its message must hold
+    (PyTorch's OpInfo ``error_inputs``). ``fn`` replaces the row's call where the mistake is
+    in an argument rather than in an input's shape."""
+
+    shapes: tuple
+    error: type
+    match: str
+    fn: Callable | None = None
 
 
 def _unary(name, fn, domain=(-2.0, 2.0), torch_fn=None, primitive=None, **kw):
@@ -519,3 +532,45 @@ def _scatter_rows():
 
 
 OPS += _scatter_rows()
+
+
+# ---- error inputs: what each op refuses, and what its message must say ---------------------
+# Every message names the op and echoes what came (a shape, a dim, a class), so a learner
+# sees where and why; tests/ops/test_op_db.py checks each row.
+_E = ErrorInput
+ERRORS = {
+    "add": [_E(((3, 4), (5,)), ValueError, r"add: .*\(3, ?4\).*\(5,\)")],
+    "mul": [_E(((2, 3), (2, 4)), ValueError, r"mul: .*broadcast")],
+    "where": [_E(((3, 4), (5,)), ValueError, r"greater: .*broadcast.*\(3, 4\), \(5,\)")],
+    "sum_dim": [_E(((3,),), IndexError, r"sum: dim 1 is out of range .*1 dimension")],
+    "softmax": [_E(((4,),), IndexError, r"softmax: dim 1 is out of range")],
+    "reshape": [_E(((3, 5),), ValueError, r"reshape: cannot reshape array of size 15")],
+    "transpose": [_E(((3, 4),), IndexError, r"transpose: dim 2 is out of range")],
+    "permute": [_E(((3, 4),), IndexError, r"permute: dim 2 is out of range")],
+    "squeeze_dim": [_E(((3, 4),), IndexError, r"squeeze: dim 2 is out of range")],
+    "expand": [_E(((3, 2),), ValueError, r"expand: cannot expand shape \(3, 2\)")],
+    "cat": [_E(((2, 3), (4, 5)), ValueError, r"cat: ")],
+    "stack": [_E(((2, 3), (2, 4)), ValueError, r"stack: .*same shape.*\(2, 3\).*\(2, 4\)")],
+    "chunk": [_E(((7, 2),), ValueError, r"chunk: chunks must be a positive integer, got 0",
+                 fn=lambda x: x.chunk(0, 0))],  # fmt: skip
+    "getitem_basic": [_E(((4, 5),), IndexError, r"getitem: index 9 is out of bounds",
+                         fn=lambda x: x[9])],  # fmt: skip
+    "matmul": [_E(((3, 4), (5, 2)), ValueError, r"matmul: shapes \(3, 4\) and \(5, 2\)")],
+    "linear": [_E(((2, 3), (4, 5), (4,)), ValueError, r"linear: input has 3 features")],
+    "layer_norm": [_E(((2, 3), (4,), (4,)), ValueError, r"layer_norm: expected input ending in "
+                      r"dims \(4,\), got shape \(2, 3\)")],  # fmt: skip
+    "cross_entropy": [_E(((5, 2),), ValueError, r"cross_entropy: target contains class 3 but "
+                         r"the input has 2 classes")],  # fmt: skip
+    "embedding": [_E(((2, 3),), IndexError, r"embedding: index 3 is out of range for a table "
+                     r"of 2 rows")],  # fmt: skip
+    "conv2d": [_E(((2, 3, 5, 6), (6, 2, 3, 2), (6,)), ValueError,
+                  r"conv2d: input has 3 channels but weight expects 4")],  # fmt: skip
+    "max_pool2d": [_E(((1, 1, 2, 2),), ValueError, r"max_pool2d: kernel \(3, 3\) .* is larger "
+                      r"than the padded input \(2, 2\)", fn=lambda x: _lib_f(x).max_pool2d(x, 3))],
+    "pad": [_E(((3, 4),), ValueError, r"pad: expected an even number of widths",
+               fn=lambda x: _pad(x, (1,)))],  # fmt: skip
+}
+_BY_NAME = {op.name: op for op in OPS}
+for _name, _rows in ERRORS.items():
+    _BY_NAME[_name].error_inputs = tuple(_rows)
+

@@ -73,6 +73,25 @@ def test_random_broadcast_shapes_gradcheck(op, data):
     check_gradients(op.fn, arrays)
 
 
+ERROR_CASES = [(op, error) for op in OPS for error in op.error_inputs]
+
+
+@pytest.mark.parametrize(
+    "op, error", ERROR_CASES, ids=[f"{op.name}-{i}" for i, (op, _) in enumerate(ERROR_CASES)]
+)
+def test_error_inputs_are_refused_with_a_message_that_says_why(op, error):
+    arrays = random_inputs(error.shapes, op.domain)
+    tensors = [ab.tensor(a, requires_grad=True) for a in arrays]
+    with pytest.raises(error.error, match=error.match):
+        (error.fn or op.fn)(*tensors)
+
+
+def test_error_inputs_cover_each_family_of_ops():
+    families = {"add", "matmul", "reshape", "softmax", "cat", "conv2d", "cross_entropy",
+                "embedding", "getitem_basic", "max_pool2d", "layer_norm"}  # fmt: skip
+    assert families <= {op.name for op, _ in ERROR_CASES}
+
+
 def test_every_primitive_has_a_row():
     covered = {name for op in OPS for name in op.primitives}
     missing = set(ab.ops.PRIMITIVES) - covered

@@ -119,7 +119,11 @@ def _compare(ufunc):
     def compare(input, other):
         a = input.data if isinstance(input, Tensor) else input
         b = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(ufunc(a, b), False, None)
+        try:
+            return Tensor._make(ufunc(a, b), False, None)
+        except ValueError as error:  # name the comparison, as every Function's error does
+            shapes = f"{np.shape(a)}, {np.shape(b)}"
+            raise ValueError(f"{ufunc.__name__}: {error} (input shapes: {shapes})") from None
 
     compare.__name__ = ufunc.__name__
     compare.__doc__ = f"Elementwise ``{ufunc.__name__}``: a boolean tensor with no gradient."

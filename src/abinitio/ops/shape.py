@@ -316,5 +316,7 @@ def split(input, split_size_or_sections, dim: int = 0):
 
 def chunk(input, chunks: int, dim: int = 0):
     """Split into ``chunks`` pieces of (nearly) equal size along ``dim``."""
+    if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 1:
+        raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
     length = input.shape[normalize_dim(dim, input.ndim, "chunk")]
     return split(input, max(-(-length // chunks), 1), dim)
