@@ -69,6 +69,8 @@ _DTYPES = {  # NumPy dtype name -> safetensors dtype code (the ones safetensors.
 }
 _ITEMSIZE = {code: np.dtype(name).itemsize for name, code in _DTYPES.items()}
 _NONFINITE = ("nan", "-nan", "inf", "-inf")
+MAX_NESTING = 100  # containers in a checkpoint nest at most this deep (a real one: about 5)
+MAX_DIMS = 64  # NumPy's limit on an array's number of dimensions
 
 
 class CheckpointError(ValueError):
@@ -129,9 +131,14 @@ def load(path: str | os.PathLike):
         abinitio's structure gives a flat dict of name to Tensor.
 
     Raises:
-        FileNotFoundError: there is no file at ``path``.
+        FileNotFoundError: there is no file at ``path`` (other ``OSError``: it cannot be
+            opened, e.g. it is a directory).
         CheckpointError: the file is empty, truncated, corrupted, holds a dtype NumPy lacks
             (such as bfloat16), or is not a safetensors file (the message says what it is).
+            This is the only error any file's content can cause: sizes in the header are
+            checked against the file's size before anything is allocated, and nothing
+            nested (JSON, containers) may go deeper than ``MAX_NESTING`` levels
+            (``tests/fuzz`` and ``scripts/fuzz.py`` hold ``load`` to this).
 
     Example:
         >>> import os, tempfile
@@ -172,6 +179,9 @@ def _encode(obj, where: tuple, table: dict, active: set):
     if isinstance(obj, (dict, list, tuple)):
         if id(obj) in active:
             raise ValueError(f"save: {_describe(where)} contains itself; cannot store a cycle")
+        if len(where) >= MAX_NESTING:
+            raise ValueError(f"save: containers nest deeper than {MAX_NESTING} levels at "
+                             f"{_describe(where[:3])}[...]; load would refuse the file")  # fmt: skip
         active.add(id(obj))
         node = _encode_container(obj, where, table, active)
         active.discard(id(obj))
@@ -285,7 +295,11 @@ def _fail(path: str, problem: str) -> CheckpointError:
 
 
 def _read_header(path: str) -> dict:
-    """Check the file's framing and return its parsed JSON header."""
+    """Check the file's framing and return its parsed JSON header.
+
+    Nothing here allocates more than the file holds: the header length is checked against
+    the file size before the header is read, and every tensor's claimed size against the
+    data section before safetensors reads a byte of it."""
     with open(path, "rb") as file:
         size = os.fstat(file.fileno()).st_size
         start = file.read(64)
@@ -304,12 +318,32 @@ def _read_header(path: str) -> dict:
             raise _fail(path, f"not a safetensors file: it holds {_what(start)}")
         file.seek(8)
         text = file.read(length)
-    try:  # the text starts with "{", so it parses to a dict or fails here
-        header = json.loads(text.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise _fail(path, f"the header is corrupted: not valid JSON ({error})") from None
+    header = _parse_json(path, text, "the header")
+    if not isinstance(header, dict):
+        raise _fail(path, f"the header is corrupted: a JSON {type(header).__name__}, not an object")
+    metadata = header.get("__metadata__")
+    if metadata is not None and not (
+        isinstance(metadata, dict)
+        and all(isinstance(value, str) for value in metadata.values())
+    ):
+        raise _fail(path, f"the header's __metadata__ is not an object of strings: {metadata!r:.80}")
     _check_entries(path, header, size - 8 - length)
     return header
+
+
+def _parse_json(path: str, text, what: str):
+    """``json.loads(text)``, or a CheckpointError saying why ``what`` is not JSON."""
+    try:
+        return json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
+    except RecursionError:  # json.loads gives up on nesting deeper than the stack
+        raise _fail(path, f"{what} is corrupted: its JSON is nested too deeply") from None
+    except (UnicodeDecodeError, ValueError) as error:  # ValueError: also huge integers
+        raise _fail(path, f"{what} is corrupted: not valid JSON ({error})") from None
+
+
+def _is_count(n) -> bool:
+    """A JSON value that can be a size or an offset: a non-negative int (not a bool)."""
+    return isinstance(n, int) and not isinstance(n, bool) and n >= 0
 
 
 def _check_entries(path: str, header: dict, data_size: int) -> None:
@@ -317,31 +351,58 @@ def _check_entries(path: str, header: dict, data_size: int) -> None:
     for name, entry in header.items():
         if name == "__metadata__":
             continue
-        try:
-            code, shape, (begin, end) = entry["dtype"], entry["shape"], entry["data_offsets"]
-            nbytes = math.prod(int(n) for n in shape) * _ITEMSIZE.get(code, 0)
-        except (KeyError, TypeError, ValueError):
-            raise _fail(
-                path, f"the header entry for {name!r} is corrupted: {entry!r:.200}"
-            ) from None
-        if code not in _ITEMSIZE:
+        keys = ("dtype", "shape", "data_offsets")
+        if not (isinstance(entry, dict) and all(key in entry for key in keys)):
+            raise _fail(path, f"the header entry for {name!r} is corrupted: {entry!r:.200}")
+        code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+        if not isinstance(code, str) or code not in _ITEMSIZE:
             raise _fail(
                 path,
-                f"tensor {name!r} has dtype {code!r}, which NumPy cannot hold "
+                f"tensor {name!r} has dtype {code!r:.40}, which NumPy cannot hold "
                 f"(abinitio reads {', '.join(_ITEMSIZE)}); convert it, e.g. to float32, first",
             )
-        if not (isinstance(begin, int) and isinstance(end, int)) or end - begin != nbytes:
+        if not (isinstance(shape, list) and len(shape) <= MAX_DIMS
+                and all(_is_count(n) for n in shape)):  # fmt: skip
+            raise _fail(
+                path,
+                f"the header is corrupted: tensor {name!r} has shape {shape!r:.80}, not a list "
+                f"of at most {MAX_DIMS} non-negative integers",
+            )
+        if not (isinstance(offsets, list) and len(offsets) == 2
+                and all(_is_count(n) for n in offsets) and offsets[0] <= offsets[1]):  # fmt: skip
+            raise _fail(
+                path,
+                f"the header is corrupted: tensor {name!r} has data_offsets {offsets!r:.80}, "
+                "not [begin, end] with 0 <= begin <= end",
+            )
+        begin, end = offsets
+        nbytes = _nbytes(shape, _ITEMSIZE[code], limit=2**64)
+        if end - begin != nbytes:
+            needs = f"{nbytes} bytes" if nbytes <= 2**64 else "more than 2**64 bytes"
             raise _fail(
                 path,
                 f"the header is corrupted: tensor {name!r} has offsets {begin}..{end}"
-                f" for {nbytes} bytes of data",
+                f" for {needs} of data (shape {shape!r:.80}, dtype {code})",
             )
-        if begin < 0 or end > data_size:
+        if end > data_size:
             raise _fail(
                 path,
                 f"the file is truncated: tensor {name!r} needs bytes {begin}..{end} of the "
                 f"data section, which holds only {data_size} bytes",
             )
+
+
+def _nbytes(shape: list, itemsize: int, limit: int) -> int:
+    """prod(shape) * itemsize, or ``limit + 1`` as soon as the product passes ``limit``
+    (so a header of huge sizes costs no big-integer arithmetic)."""
+    if 0 in shape:
+        return 0
+    nbytes = itemsize
+    for n in shape:
+        nbytes *= n
+        if nbytes > limit:
+            return limit + 1
+    return nbytes
 
 
 def _what(start: bytes) -> str:
@@ -360,21 +421,20 @@ def _what(start: bytes) -> str:
 
 # ---- load: from the JSON tree back to Python objects -------------------------------------
 def _decode_checkpoint(path: str, text: str, arrays: dict):
-    try:
-        info = json.loads(text)
-        version, tree = info["version"], info["tree"]
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise _fail(path, f"its {METADATA_KEY!r} metadata is corrupted ({error!r})") from None
+    info = _parse_json(path, text, f"its {METADATA_KEY!r} metadata")
+    if not (isinstance(info, dict) and "version" in info and "tree" in info):
+        raise _fail(path, f"its {METADATA_KEY!r} metadata is corrupted: {info!r:.80}")
+    version, tree = info["version"], info["tree"]
     if version != FORMAT_VERSION:
         raise _fail(
             path,
-            f"it uses checkpoint format version {version!r}, "
+            f"it uses checkpoint format version {version!r:.40}, "
             f"but this abinitio reads version {FORMAT_VERSION}",
         )
     used = set()
     try:
-        obj = _decode(tree, arrays, used)
-    except (KeyError, TypeError, ValueError) as error:
+        obj = _decode(tree, arrays, used, 0)
+    except ValueError as error:
         raise _fail(path, f"its {METADATA_KEY!r} metadata is corrupted ({error})") from None
     if used != arrays.keys():
         extra = sorted(arrays.keys() - used)
@@ -382,25 +442,56 @@ def _decode_checkpoint(path: str, text: str, arrays: dict):
     return obj
 
 
-def _decode(node, arrays: dict, used: set):
+def _decode(node, arrays: dict, used: set, depth: int):
+    """The Python value of a JSON node (the grammar is in the module docstring); any node
+    outside that grammar is a ValueError naming it. ``depth`` counts enclosing containers."""
     if node is None or isinstance(node, (bool, int, float, str)):
         return node
     if not (isinstance(node, dict) and len(node) == 1):
         raise ValueError(f"unexpected node {node!r:.80}")
     ((tag, value),) = node.items()
-    if tag == "dict":
-        return {key: _decode(item, arrays, used) for key, item in value}
-    if tag == "list":
-        return [_decode(item, arrays, used) for item in value]
-    if tag == "tuple":
-        return tuple(_decode(item, arrays, used) for item in value)
-    if tag == "tensor":
+    if tag in ("dict", "list", "tuple") and depth >= MAX_NESTING:
+        raise ValueError(f"containers nested deeper than {MAX_NESTING} levels")
+    if tag == "dict" and isinstance(value, list) and all(map(_is_item, value)):
+        return {key: _decode(item, arrays, used, depth + 1) for key, item in value}
+    if tag in ("list", "tuple") and isinstance(value, list):
+        items = [_decode(item, arrays, used, depth + 1) for item in value]
+        return items if tag == "list" else tuple(items)
+    if tag == "tensor" and isinstance(value, str):
         if value not in arrays:
-            raise ValueError(f"it names tensor {value!r}, which the file does not hold")
+            raise ValueError(f"it names tensor {value!r:.80}, which the file does not hold")
         used.add(value)
         return from_numpy(arrays[value])
     if tag == "float" and value in _NONFINITE:
         return float(value)
-    if tag == "numpy" and value[0] in _DTYPES:
-        return np.dtype(value[0]).type(_decode(value[1], arrays, used))
+    if tag == "numpy" and isinstance(value, list) and len(value) == 2:
+        return _decode_numpy_scalar(*value)
     raise ValueError(f"unexpected node {node!r:.80}")
+
+
+def _is_item(pair) -> bool:
+    """A dict node's ``[key, node]`` pair, the key a str or an int."""
+    return (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))
+            and not isinstance(pair[0], bool))  # fmt: skip
+
+
+def _decode_numpy_scalar(name, value):
+    """``np.<name>(value)``, refusing what ``save`` cannot have written: a dtype it does not
+    store, a value of the wrong kind, or one outside the dtype's range."""
+    if not (isinstance(name, str) and name in _DTYPES) or name == "complex64":
+        raise ValueError(f"a NumPy scalar of unknown dtype {name!r:.40}")
+    if isinstance(value, dict) and list(value) == ["float"] and value["float"] in _NONFINITE:
+        value = float(value["float"])
+    dtype = np.dtype(name)
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if dtype.kind == "b":
+        ok = isinstance(value, bool)
+    elif dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        ok = number and isinstance(value, int) and info.min <= value <= info.max
+    else:  # an int compares with the float bound exactly; inf and nan are allowed
+        bound = np.finfo(dtype).max
+        ok = number and (abs(value) <= bound or value in (math.inf, -math.inf) or value != value)
+    if not ok:
+        raise ValueError(f"{value!r:.40} is not a value of a NumPy {name} scalar")
+    return dtype.type(value)
