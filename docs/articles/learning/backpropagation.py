@@ -59,6 +59,7 @@ Where it lives in abinitio
 # The forward pass records a graph
 # --------------------------------
 import matplotlib.pyplot as plt
+import numpy as np
 
 import abinitio as ab
 from abinitio.viz import draw_graph
@@ -157,6 +158,24 @@ inputs = (
     ab.tensor(-0.5, dtype=ab.float64, requires_grad=True),
 )
 print("gradcheck passes:", ab.gradcheck(neuron_loss, inputs))
+
+# %%
+# Finding where a NaN is born
+# ---------------------------
+# One ``log(0)`` or ``sqrt`` of a negative number deep in a model makes every later value,
+# and the loss, NaN or infinite, and the loss alone cannot say where it started.
+# ``ab.autograd.detect_anomaly()`` makes every primitive check its forward result and its
+# backward gradients: the first that *creates* a NaN or an infinity from finite inputs
+# raises, naming itself, its input shapes and the line that called it. (The derivative of
+# :math:`\sqrt{w}` is :math:`1 / 2\sqrt{w}`: infinite at 0, although the forward is fine.)
+w = ab.tensor([4.0, 0.0], requires_grad=True)
+with ab.autograd.detect_anomaly(), np.errstate(divide="ignore"):
+    root = w.sqrt().sum()
+    try:
+        root.backward()
+    except ab.autograd.AnomalyError as error:
+        print(f"{error}".split(", created")[0])
+        print("the forward call it points at:", error.where.split(": ", 1)[1])
 
 # %%
 # Related topics

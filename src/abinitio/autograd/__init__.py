@@ -1,6 +1,12 @@
 """Automatic differentiation: the graph nodes (:class:`Function`), the backward pass
 (:func:`backward`), the recording switches and :func:`gradcheck`."""
 
+from abinitio.autograd.anomaly import (
+    AnomalyError,
+    detect_anomaly,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from abinitio.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
@@ -12,6 +18,10 @@ __all__ = [
     "enable_grad",
     "set_grad_enabled",
     "is_grad_enabled",
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
+    "AnomalyError",
 ]
 
 

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from abinitio.autograd import anomaly
 from abinitio.ops.arguments import array_of
 from abinitio.tensor import Tensor
 
@@ -56,6 +57,8 @@ def backward(root: Tensor, gradient=None, retain_graph: bool = False) -> None:
         input_grads = ctx.fn.backward(ctx, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
+        if anomaly._state.enabled:
+            anomaly.check_backward(ctx, grad, input_grads)
         for x, gx, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
             if not needed or gx is None:
                 continue

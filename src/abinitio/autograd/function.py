@@ -28,7 +28,7 @@ Inputs that are not Tensors (Python numbers, index arrays, options) are passed t
 
 from __future__ import annotations
 
-from abinitio.autograd import grad_mode
+from abinitio.autograd import anomaly, grad_mode
 from abinitio.tensor import Tensor
 
 
@@ -109,6 +109,9 @@ class Function:
             shapes = ", ".join(str(getattr(a, "shape", type(a).__name__)) for a in arrays)
             message = f"{cls.__name__.lower()}: {error} (input shapes: {shapes})"
             raise type(error)(message) from None
+        if anomaly._state.enabled:  # where a NaN is born, not where it is noticed
+            ctx.created_at = anomaly.user_call_site()
+            anomaly.check_forward(cls, arrays, data, ctx.created_at)
         if not record:
             return Tensor._make(data, False, None)
         ctx.inputs = inputs

@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from abinitio.autograd.anomaly import AnomalyError, detect_anomaly
 from abinitio.autograd.grad_mode import no_grad
 from abinitio.nn.utils import clip_grad_norm_
 from abinitio.training import checkpoint
@@ -35,11 +36,13 @@ class TrainingDiverged(RuntimeError):
     See the article docs/articles/learning/training_loop.py.
     """
 
-    def __init__(self, epoch: int, step: int, loss: float, lr: float) -> None:
-        self.epoch, self.step, self.loss, self.lr = epoch, step, loss, lr
+    def __init__(self, epoch: int, step: int, loss: float, lr: float,
+                 where: str | None = None) -> None:  # fmt: skip
+        self.epoch, self.step, self.loss, self.lr, self.where = epoch, step, loss, lr, where
+        origin = f" It arose here: {where}." if where else ""
         super().__init__(
             f"training diverged: the loss became {loss} at epoch {epoch}, step {step} "
-            f"(learning rate {lr:g}). The last good checkpoint (if any) was kept; "
+            f"(learning rate {lr:g}).{origin} The last good checkpoint (if any) was kept; "
             f"try a lower learning rate, e.g. {lr / 10:g}, or gradient clipping."
         )
 
@@ -170,7 +173,8 @@ class Trainer:
             value = loss.item()
             if not math.isfinite(value):
                 lr = self.optimizer.param_groups[0]["lr"]
-                raise TrainingDiverged(epoch, step, value, lr)
+                where = self._first_non_finite(inputs, targets)
+                raise TrainingDiverged(epoch, step, value, lr, where)
             loss.backward()
             if self.grad_clip_norm is not None:
                 clip_grad_norm_(self.model.parameters(), self.grad_clip_norm)
@@ -180,6 +184,20 @@ class Trainer:
             for callback in self.callbacks:
                 callback.on_batch_end(self, self.global_step, value)
         return {f"train_{k}": v for k, v in totals.result().items()}
+
+    def _first_non_finite(self, inputs, targets) -> str | None:
+        """Where a non-finite loss came from: a parameter that already holds NaN/inf, or
+        the first operation that made one, found by re-running this batch's forward pass
+        under anomaly detection (training stops here, so the extra pass costs nothing)."""
+        for name, parameter in self.model.named_parameters():
+            if not np.isfinite(parameter.data).all():
+                return f"parameter {name!r} holds non-finite values before this step"
+        try:
+            with detect_anomaly(), no_grad():
+                self.loss_fn(self.model(inputs), targets)
+        except AnomalyError as error:
+            return str(error)
+        return None
 
     # ---- evaluating ------------------------------------------------------------------
     def evaluate(self, loader) -> dict:
