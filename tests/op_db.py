@@ -219,7 +219,7 @@ OPS = [
         "index_select",
         lambda x: x.index_select(0, _index(x, [2, 0, 2])),
         [((3, 4),)],
-        primitives=("GetItem",),
+        primitives=("IndexSelect",),
     ),
     # linear algebra
     OpInfo(
@@ -518,6 +518,8 @@ def _scatter_rows():
                [((5,), (4, 2)), ((5,), (4, 1))], primitives=("SparseMM",)),
         OpInfo("sparse_matmul_operator", lambda v, d: _sparse(v) @ d, [((5,), (4, 3))],
                primitives=("SparseMM",)),
+        OpInfo("index_select_dim1", lambda x: x.index_select(1, _index(x, [2, 0, 2, 3])),
+               [((2, 4, 3),)], primitives=("IndexSelect",)),
         OpInfo("sparse_to_dense", lambda v: _sparse(v).to_dense() * 1.5, [((5,),)],
                primitives=("IndexAdd",)),
     ]  # fmt: skip

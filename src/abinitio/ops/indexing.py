@@ -106,6 +106,13 @@ def gather(input, dim: int, index):
 
 def index_select(input, dim: int, index):
     """The slices of ``input`` at positions ``index`` (1-D) along ``dim``."""
+    from abinitio.ops.scatter import IndexSelect  # its backward is a fast segment sum
+
     dim = normalize_dim(dim, input.ndim, "index_select")
     index = array_of(index)
-    return GetItem.apply(input, (slice(None),) * dim + (index,))
+    if index.ndim != 1 or index.dtype.kind not in "iu":
+        raise IndexError(
+            f"index_select: index must be a 1-D integer tensor, got dtype {index.dtype} and "
+            f"shape {index.shape}"
+        )
+    return IndexSelect.apply(input, index, dim)

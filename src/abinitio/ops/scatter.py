@@ -87,6 +87,23 @@ def _covered(src, index):
     return src[tuple(slice(0, s) for s in index.shape)].reshape(-1)
 
 
+class IndexSelect(Function):
+    """y = the slices of x at ``index`` along ``dim`` (``torch.index_select``), a gather.
+    dL/dx = index_add of g at ``index``: slices picked twice receive both gradients. The
+    backward is the same segment sum as :class:`IndexAdd` (SciPy's CSR product where it
+    can), not ``np.add.at``."""
+
+    @staticmethod
+    def forward(ctx, x, index, dim):
+        ctx.size, ctx.index, ctx.dim = x.shape[dim], index % max(x.shape[dim], 1), dim
+        return np.take(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        summed = segment_sum(np.moveaxis(g, ctx.dim, 0), ctx.index, ctx.size)
+        return np.moveaxis(summed, 0, ctx.dim).astype(g.dtype, copy=False), None, None
+
+
 class IndexAdd(Function):
     """out = input; out[index[k]] += alpha * source[k] along ``dim`` (``torch.index_add``).
     dL/d input = g;  dL/d source[k] = alpha * g[index[k]] (a gather of g along ``dim``)."""
