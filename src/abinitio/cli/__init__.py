@@ -40,9 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--shuffle", action=argparse.BooleanOptionalAction,
                        help="reshuffle the training data every epoch")  # fmt: skip
     train.add_argument("--context", type=int, help="text: characters per window")
-    train.add_argument("--layers", type=int, help="text: Transformer blocks")
+    train.add_argument("--layers", type=int, help="text: Transformer blocks; mlp: hidden layers")
     train.add_argument("--heads", type=int, help="text: attention heads per block")
-    train.add_argument("--width", type=int, help="text: embedding size")
+    train.add_argument("--width", type=int, help="text: embedding size; mlp: neurons per "
+                       "hidden layer; cnn: channels of the first convolution")  # fmt: skip
     train.add_argument("--steps-per-epoch", type=int, help="text: batches of windows per epoch")
     train.add_argument("--out", help="run directory (default runs/<dataset>-<model>-<time>)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
@@ -71,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("info", help="versions of abinitio and its libraries")
     # ---- subcommand: rl (issue 16) ----
     # ---- subcommands: cv, tune (issue 18) ----
+    from abinitio.cli import cv as cv_command, tune as tune_command  # noqa: I001
+
+    cv_command.add_parser(commands)
+    tune_command.add_parser(commands)
     # ---- subcommand: active (issue 19) ----
     return parser
 

@@ -98,3 +98,15 @@ def info(args) -> int:
 
     print(f"abinitio {abinitio.__version__}, NumPy {numpy.__version__}")
     return 0
+
+
+def cv(args) -> int:
+    from abinitio.cli import cv as cross_validation
+
+    return cross_validation.cv(args)
+
+
+def tune(args) -> int:
+    from abinitio.cli import tune as tuning
+
+    return tuning.tune(args)

@@ -60,9 +60,12 @@ def dataset_name(spec: str) -> str:
 
 # ---- models ---------------------------------------------------------------------------
 def _mlp(data, config):
+    in_features = int(np.prod(data.input_shape))
+    if config.layers or config.width:  # sizes given by hand or by abinitio tune's best trial
+        hidden = (config.width or 128,) * (config.layers or 2)
+        return MLP(in_features, hidden, data.num_classes, dropout=config.dropout)
     if data.name == "mnist1d":
         return MNIST1DMLP(dropout=config.dropout)
-    in_features = int(np.prod(data.input_shape))
     hidden = (32, 32) if in_features <= 2 else (256, 128) if in_features > 100 else (128, 64)
     return MLP(in_features, hidden, data.num_classes, dropout=config.dropout)
 
@@ -84,7 +87,9 @@ def _cnn(data, config):
         return MNIST1DCNN(data.num_classes)
     _images_only(data, config)
     channels, height, width = data.input_shape
-    return SimpleCNN(channels, data.num_classes, (height, width), dropout=config.dropout or 0.0)
+    widths = (config.width, 2 * config.width) if config.width else (32, 64)  # --width: tune
+    return SimpleCNN(channels, data.num_classes, (height, width), channels=widths,
+                     dropout=config.dropout or 0.0)  # fmt: skip
 
 
 def _resnet(data, config):
