@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 
 import numpy as np
@@ -55,16 +56,43 @@ def evaluate(args) -> int:
     return 0
 
 
+def read_input_array(path: str) -> np.ndarray:
+    """The numeric array in the .npy file ``path``. Its header is read first, and the size
+    it claims checked against the file's, so a hostile header cannot make ``np.load``
+    allocate more than the file holds; every problem is a UsageError naming the file."""
+    if not os.path.isfile(path):
+        raise UsageError(f"input file {path!r} does not exist")
+    import tokenize  # np.lib.format's header parser can raise its TokenError
+
+    try:
+        with open(path, "rb") as file:
+            version = np.lib.format.read_magic(file)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f"format version {version} (np.save writes 1.0 or 2.0)")
+            width = 2 if version == (1, 0) else 4  # the header length: uint16 or uint32
+            length = int.from_bytes(file.read(width), "little")
+            if 8 + width + length > os.fstat(file.fileno()).st_size:
+                raise ValueError(f"truncated: its header claims {length} bytes")
+            file.seek(8)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)  # fmt: skip
+            shape, _, dtype = read_header(file)
+            data_size = os.fstat(file.fileno()).st_size - file.tell()
+        if dtype.kind not in "biuf" or dtype.fields is not None:
+            raise ValueError(f"it holds {dtype} values; predict reads numbers")
+        if min(shape, default=0) < 0 or math.prod(shape) * dtype.itemsize != data_size:
+            raise ValueError(f"its header promises shape {shape} of {dtype}, but "
+                             f"{data_size} bytes of data follow it")  # fmt: skip
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, tokenize.TokenError) as error:
+        raise UsageError(f"{path!r} is not a NumPy .npy array of numbers: {error}"[:400]) from None
+
+
 def predict(args) -> int:
     from abinitio import Tensor, no_grad
     from abinitio.cli import train as training
 
-    if not os.path.exists(args.input):
-        raise UsageError(f"input file {args.input!r} does not exist")
-    try:
-        array = np.load(args.input, allow_pickle=False)
-    except ValueError as error:
-        raise UsageError(f"{args.input!r} is not a NumPy .npy array: {error}") from None
+    array = read_input_array(args.input)
     config, data, model = training.load_trained_model(args.run_dir)
     batch = training.as_batch(np.asarray(array, dtype=np.float32), data.input_shape)
     with no_grad():

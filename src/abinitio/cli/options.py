@@ -51,7 +51,7 @@ class TrainConfig:
 
     def merged(self, values: dict) -> TrainConfig:
         """A copy with ``values`` (from a file or the command line) applied on top."""
-        known = {field.name for field in dataclasses.fields(self)}
+        known = {field.name: field.type for field in dataclasses.fields(self)}
         updates = {}
         for raw_key, value in values.items():
             key = raw_key.replace("-", "_")
@@ -60,6 +60,7 @@ class TrainConfig:
                     f"unknown option {raw_key!r}; valid options: {', '.join(sorted(known))}"
                 )
             if value is not None:
+                _check_type(raw_key, value, known[key])
                 updates[key] = value
         return dataclasses.replace(self, **updates)
 
@@ -101,6 +102,22 @@ class TrainConfig:
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
 
+def _check_type(key: str, value, annotation: str) -> None:
+    """An option's value has its field's type (``"int | None"``): a file's ``epochs = "3"``
+    or ``shuffle = 1`` is refused here, not deep inside training. A float option takes an
+    int too; annotations other than int, float, bool and str are not checked."""
+    kinds = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+    names = [name.strip() for name in str(annotation).split("|") if name.strip() != "None"]
+    if not all(name in kinds for name in names):
+        return
+    allowed = tuple(kind for name in names for kind in kinds[name])
+    if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+        raise UsageError(
+            f"option {key!r} must be {' or '.join(names)}, "
+            f"got {type(value).__name__} {value!r:.60}"
+        )
+
+
 def read_toml(path: str) -> dict:
     """A config file's options as a flat dict, with errors that name the file."""
     try:
@@ -108,8 +125,12 @@ def read_toml(path: str) -> dict:
             values = tomllib.load(file)
     except FileNotFoundError:
         raise UsageError(f"config file {path!r} does not exist") from None
-    except tomllib.TOMLDecodeError as error:
+    except OSError as error:  # a directory, no permission
+        raise UsageError(f"config file {path!r} cannot be read: {error.strerror}") from None
+    except ValueError as error:  # TOMLDecodeError, not UTF-8, an integer of 5,000 digits
         raise UsageError(f"config file {path!r} is not valid TOML: {error}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise UsageError(f"config file {path!r} is not valid TOML: nested too deeply") from None
     nested = [key for key, value in values.items() if isinstance(value, dict)]
     if nested:
         raise UsageError(f"config file {path!r}: tables are not supported ({', '.join(nested)})")

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -46,12 +47,13 @@ from abinitio.cli.train import (
     _create_run_dir,
     config_of_run,
     default_run_dir,
+    load_weights,
     write_json,
 )
 from abinitio.models import CharTokenizer
 from abinitio.optim.lr_scheduler import CosineAnnealingLR
 from abinitio.random import Generator, numpy_generator
-from abinitio.serialization import save
+from abinitio.serialization import save, write_atomically
 from abinitio.tensor import Tensor
 from abinitio.training import Callback, LearningRateScheduler, Trainer
 
@@ -164,8 +166,10 @@ def train_text(config, run_dir=None, resume: bool = False, progress: bool = True
     run_dir = run_dir or config.out or default_run_dir(config)
     if not resume:
         _create_run_dir(run_dir, config)
-        with open(os.path.join(run_dir, VOCAB_NAME), "w", encoding="utf-8") as file:
-            file.write(tokenizer.to_json())
+    vocab_path = os.path.join(run_dir, VOCAB_NAME)
+    if not os.path.exists(vocab_path):  # also after a run killed before it was written
+        vocab = tokenizer.to_json()
+        write_atomically(vocab_path, lambda temporary: Path(temporary).write_text(vocab, "utf-8"))
     log(f"run directory: {run_dir}")
     log(f"{corpus!r}; a uniform guess scores ln {tokenizer.vocab_size} = "
         f"{math.log(tokenizer.vocab_size):.2f} nats/char")  # fmt: skip
@@ -289,11 +293,22 @@ def load_text_model(run_dir: str):
     for name, path in paths.items():
         if not os.path.exists(path):
             raise UsageError(f"{run_dir!r} has no {name}: the run has not finished")
-    with open(paths[VOCAB_NAME], encoding="utf-8") as file:
-        tokenizer = CharTokenizer.from_json(file.read())
+    tokenizer = read_vocab(paths[VOCAB_NAME])
     model = registry.build_model(config, tokenizer)
-    model.load_state_dict(ab.load(paths[MODEL_NAME]))
+    load_weights(model, paths[MODEL_NAME])
     return config, tokenizer, model.eval()
+
+
+def read_vocab(path: str) -> CharTokenizer:
+    """The tokenizer saved in a run's ``vocab.json``; a damaged file is a UsageError naming
+    it."""
+    try:
+        with open(path, "rb") as file:
+            return CharTokenizer.from_json(file.read().decode("utf-8"))
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
+        raise UsageError(
+            f"{path!r} is not a vocabulary abinitio wrote ({type(error).__name__}: {error})"[:300]
+        ) from None
 
 
 def generate(args) -> int:

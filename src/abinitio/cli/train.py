@@ -22,7 +22,7 @@ from abinitio.cli import registry
 from abinitio.cli.options import TrainConfig, UsageError, read_toml, to_toml
 from abinitio.data import DataLoader, Subset, TensorDataset
 from abinitio.data.datasets.splits import stratified_split
-from abinitio.serialization import save, write_atomically
+from abinitio.serialization import CheckpointError, save, write_atomically
 from abinitio.training import Callback, Trainer, classification_report
 from abinitio.training.metrics import predicted_classes
 
@@ -129,9 +129,9 @@ def _create_run_dir(run_dir: str, config: TrainConfig) -> None:
             f"--resume {run_dir}"
         )
     os.makedirs(run_dir, exist_ok=True)
-    values = {**config.as_dict(), "out": run_dir}
-    with open(os.path.join(run_dir, CONFIG_NAME), "w", encoding="utf-8") as file:
-        file.write(to_toml(values))
+    text = to_toml({**config.as_dict(), "out": run_dir})
+    write_atomically(os.path.join(run_dir, CONFIG_NAME),
+                     lambda temporary: Path(temporary).write_text(text, "utf-8"))  # fmt: skip
 
 
 def evaluate_model(trainer, data, test_loader) -> dict:
@@ -182,9 +182,20 @@ def load_trained_model(run_dir: str):
     path = os.path.join(run_dir, MODEL_NAME)
     if not os.path.exists(path):
         raise UsageError(f"{run_dir!r} has no {MODEL_NAME}: the run has not finished")
-    model.load_state_dict(ab.load(path))
+    load_weights(model, path)
     model.eval()
     return config, data, model
+
+
+def load_weights(model, path: str) -> None:
+    """``model.load_state_dict(ab.load(path))``; a file that cannot be read, or does not
+    fit the model, is a UsageError naming it (exit code 2, not a traceback)."""
+    try:
+        model.load_state_dict(ab.load(path))
+    except CheckpointError as error:
+        raise UsageError(str(error)) from None
+    except (RuntimeError, ValueError, TypeError) as error:
+        raise UsageError(f"{path!r} does not fit the model: {error}") from None
 
 
 def as_batch(array: np.ndarray, input_shape: tuple) -> np.ndarray:

@@ -57,7 +57,24 @@ def load_checkpoint(directory) -> dict:
     state = load(path)
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointMismatchError(f"resume: {path!r} is not an abinitio training checkpoint")
+    problem = _malformed(state)
+    if problem:
+        raise CheckpointMismatchError(f"resume: {path!r} is a damaged checkpoint: {problem}")
     return state
+
+
+def _malformed(state: dict) -> str | None:
+    """What is wrong with the shape of a checkpoint's fields, or None (values are checked
+    when :func:`restore` puts them into the model, the optimiser and the generator)."""
+    epoch, history = state.get("epoch"), state.get("history")
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        return f"its epoch is {epoch!r:.40}, not a non-negative integer"
+    if not (isinstance(history, list) and all(isinstance(record, dict) for record in history)):
+        return f"its history is {history!r:.60}, not a list of per-epoch records"
+    for key in ("model", "optimizer", "callbacks", "rng"):
+        if not isinstance(state.get(key), dict):
+            return f"its {key!r} entry is {state.get(key)!r:.60}, not a dict"
+    return None
 
 
 def restore(state: dict, *, model, optimizer, callbacks) -> None:
@@ -65,13 +82,19 @@ def restore(state: dict, *, model, optimizer, callbacks) -> None:
     try:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-    except (RuntimeError, ValueError) as error:
+    except (RuntimeError, ValueError, TypeError, KeyError, IndexError) as error:
         raise CheckpointMismatchError(
             f"resume: the checkpoint does not fit this model/optimiser: {error}"
         ) from None
     saved = state.get("callbacks", {})
-    for callback in callbacks:
-        name = type(callback).__name__
-        if name in saved:
-            callback.load_state_dict(saved[name])
-    random.set_rng_state(state["rng"])
+    try:
+        for callback in callbacks:
+            name = type(callback).__name__
+            if name in saved:
+                callback.load_state_dict(saved[name])
+        random.set_rng_state(state["rng"])
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as error:
+        raise CheckpointMismatchError(
+            f"resume: the checkpoint's callback or generator state is damaged: "
+            f"{type(error).__name__}: {error}"
+        ) from None

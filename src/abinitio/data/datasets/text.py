@@ -115,4 +115,6 @@ def text(path: str | os.PathLike | None = None, val_fraction: float = 0.1) -> Te
         raise FileNotFoundError(f"text(): no file {path}") from None
     except UnicodeDecodeError as error:
         raise ValueError(f"text(): {path} is not UTF-8 text ({error})") from None
+    if not content:
+        raise ValueError(f"text(): {path} is empty")
     return TextCorpus(content, path.name, val_fraction)

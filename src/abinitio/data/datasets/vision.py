@@ -70,6 +70,8 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
             f"00 00 <type: one of {codes}> <ndim>"
         )
     dtype, ndim = IDX_DTYPES[raw[2]], raw[3]
+    if ndim > 64:
+        raise ValueError(f"{name}: an IDX file of {ndim} dimensions; NumPy holds at most 64")
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise ValueError(
@@ -90,6 +92,12 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file, gzipped or not (gzip is recognised by its magic bytes 1f 8b).
 
+    A gzipped file is decompressed only as far as its header promises (plus one byte, to
+    tell a file that is too long), in 1 MB pieces: a small file whose header claims a
+    gigabyte, or that inflates to one (a "zip bomb"), costs no more memory than it holds.
+    Every problem with the file's content is a ValueError whose message starts with the
+    file's path.
+
     Example:
         >>> import pathlib, tempfile
         >>> with tempfile.TemporaryDirectory() as folder:
@@ -99,13 +107,34 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         [0 1 2 3]
     """
     path = Path(path)
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:
-            raise ValueError(f"{path}: a corrupt or truncated gzip file ({error})") from error
+    with open(path, "rb") as file:
+        gzipped = file.read(2) == b"\x1f\x8b"
+    raw = _gunzip_idx(path) if gzipped else path.read_bytes()
     return parse_idx(raw, str(path))
+
+
+def _gunzip_idx(path: Path) -> bytes:
+    """The decompressed bytes of a gzipped IDX file, up to what its header promises + 1."""
+    try:
+        with gzip.open(path, "rb") as file:
+            raw = file.read(4)
+            if len(raw) < 4 or raw[2] not in IDX_DTYPES:
+                return raw  # parse_idx says what is wrong
+            raw += file.read(4 * raw[3])
+            if len(raw) < 4 + 4 * raw[3]:
+                return raw
+            sizes = struct.unpack(f">{raw[3]}I", raw[4:])
+            wanted = len(raw) + math.prod(sizes) * IDX_DTYPES[raw[2]].itemsize + 1
+            pieces, total = [raw], len(raw)
+            while total < wanted:
+                piece = file.read(min(2**20, wanted - total))
+                if not piece:
+                    break
+                pieces.append(piece)
+                total += len(piece)
+            return b"".join(pieces)
+    except (OSError, EOFError, zlib.error) as error:
+        raise ValueError(f"{path}: a corrupt or truncated gzip file ({error})") from None
 
 
 def write_idx(path: str | os.PathLike, array) -> None:
