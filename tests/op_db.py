@@ -273,6 +273,14 @@ OPS = [
         primitives=("CrossEntropy",),
     ),  # fmt: skip
     OpInfo(
+        "binary_cross_entropy",  # probabilities and targets both in (0.05, 0.95)
+        lambda p, t: _lib_f(p).binary_cross_entropy(p, t),
+        [((4, 3), (4, 3)), ((5,), (5,))],
+        domain=(0.05, 0.95),
+        rtol=1e-4,
+        primitives=("BinaryCrossEntropy",),
+    ),
+    OpInfo(
         "cross_entropy_smooth_sum",
         lambda x: _lib_f(x).cross_entropy(
             x, _index(x, [2, 0, -100]), reduction="sum", label_smoothing=0.2

@@ -16,7 +16,7 @@ from abinitio import serialization
 from abinitio.serialization import CheckpointError, load, save
 
 DTYPES = [
-    "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
+    "bool", "uint8", "int8", "int16", "int32", "int64", "float32", "float64",
     "uint16", "uint32", "uint64", "complex64",
 ]  # fmt: skip
 SHAPES = [(), (0,), (3,), (2, 3), (0, 4), (2, 1, 3)]
@@ -70,6 +70,20 @@ def test_flat_state_dict_round_trips_bit_for_bit(dtype, tmp_path):
     state = {f"layer{i}.weight": random_array(dtype, shape, rng) for i, shape in enumerate(SHAPES)}
     state["tensor"] = ab.from_numpy(random_array(dtype, (4, 2), rng))
     assert_same(state, round_trip(state, tmp_path))
+
+
+def test_float16_weights_from_elsewhere_load_widened_exactly_to_float32(tmp_path):
+    """abinitio computes in float32 or float64 (no fast float16 in NumPy): a half-precision
+    file loads, each value widened exactly; making a float16 tensor is refused."""
+    from safetensors.numpy import save_file
+
+    half = random_array("float16", (3, 5), np.random.default_rng(2))
+    save_file({"w": half}, tmp_path / "half.safetensors")
+    loaded = load(tmp_path / "half.safetensors")["w"]
+    assert loaded.dtype == ab.float32
+    np.testing.assert_array_equal(loaded.numpy(), half.astype(np.float32))
+    with pytest.raises(TypeError, match="float16"):
+        ab.from_numpy(half)
 
 
 def test_the_structure_is_kept_exactly(tmp_path):

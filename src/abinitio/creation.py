@@ -40,7 +40,9 @@ def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor
 
 def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``array`` and keeping its dtype (even float64)."""
-    return Tensor._make(np.asarray(array), False, None)
+    array = np.asarray(array)
+    dtypes.check_supported(array.dtype)
+    return Tensor._make(array, False, None)
 
 
 def as_tensor(data, dtype=None) -> Tensor:

@@ -39,11 +39,25 @@ def set_default_dtype(dtype) -> None:
 def as_dtype(dtype) -> np.dtype | None:
     """Turn ``None``, a NumPy dtype, a type such as ``float`` or a name such as ``"float32"``
     into a ``numpy.dtype`` (``None`` stays ``None``)."""
-    if dtype is None or isinstance(dtype, np.dtype):
+    if dtype is None:
         return dtype
     if dtype is float:
         return _default_float
     try:
-        return np.dtype(dtype)
+        dtype = np.dtype(dtype)
     except TypeError as error:
         raise TypeError(f"not a dtype: {dtype!r}") from error
+    return check_supported(dtype)
+
+
+def check_supported(dtype: np.dtype) -> np.dtype:
+    """Refuse half precision, clearly: NumPy has no fast float16 kernels (its float16 matmul
+    runs in a slow loop, about 100x slower than float32) and no bfloat16 at all, so abinitio
+    computes in float32 or float64. ``ab.float16``/``ab.half`` exist so that PyTorch code
+    reads the same; using them is this error."""
+    if dtype == float16:
+        raise TypeError(
+            "float16 tensors are not supported: abinitio computes in float32 or float64 "
+            "(NumPy has no fast half-precision kernels); use dtype=ab.float32 or .float()"
+        )
+    return dtype

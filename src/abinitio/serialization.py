@@ -119,6 +119,12 @@ def save(obj, path: str | os.PathLike) -> None:
     )
 
 
+def _tensor_of(array):
+    """A loaded array as a tensor; float16 (which abinitio does not compute in) is widened
+    to float32, exactly, so that half-precision weights from elsewhere load."""
+    return from_numpy(array.astype(np.float32) if array.dtype == np.float16 else array)
+
+
 def load(path: str | os.PathLike):
     """Read a file written by :func:`save`, or any safetensors file.
 
@@ -161,7 +167,7 @@ def load(path: str | os.PathLike):
         raise _fail(path, f"safetensors could not read it ({error})") from None
     metadata = header.get("__metadata__") or {}
     if METADATA_KEY not in metadata:
-        return {name: from_numpy(array) for name, array in arrays.items()}
+        return {name: _tensor_of(array) for name, array in arrays.items()}
     return _decode_checkpoint(path, metadata[METADATA_KEY], arrays)
 
 
@@ -461,7 +467,7 @@ def _decode(node, arrays: dict, used: set, depth: int):
         if value not in arrays:
             raise ValueError(f"it names tensor {value!r:.80}, which the file does not hold")
         used.add(value)
-        return from_numpy(arrays[value])
+        return _tensor_of(arrays[value])
     if tag == "float" and value in _NONFINITE:
         return float(value)
     if tag == "numpy" and isinstance(value, list) and len(value) == 2:

@@ -35,6 +35,7 @@ def as_array(data, dtype=None, copy: bool = False):
         raise TypeError(f"cannot make a tensor from {type(data).__name__}: not numeric data")
     if dtype is None and array.dtype == np.float64:
         dtype = dtypes.get_default_dtype()
+    dtypes.check_supported(dtype or array.dtype)
     if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
     return array

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from abinitio.ops.activation import softplus
-from abinitio.ops.loss import CrossEntropy
+from abinitio.ops.loss import BinaryCrossEntropy, CrossEntropy
 from abinitio.ops.selection import where
 from abinitio.tensor import Tensor
 
@@ -206,10 +206,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
             "binary_cross_entropy: input must hold probabilities in [0, 1]; for logits use "
             "binary_cross_entropy_with_logits (also more stable)"
         )
-    with np.errstate(divide="ignore"):
-        log_p = input.log().clamp(min=-100.0)
-        log_not_p = (1 - input).log().clamp(min=-100.0)
-    losses = -(target * log_p + (1 - target) * log_not_p)
+    losses = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         losses = losses * _as_tensor(weight, input)
     return _reduce(losses, reduction, "binary_cross_entropy")

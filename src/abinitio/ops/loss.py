@@ -108,3 +108,43 @@ def _reference_cross_entropy(logits, target, weight=None, ignore_index=-100, smo
     smooth = -(log_p * w).sum(1) * ab.tensor(valid.astype(logits.dtype.name))
     losses = (1 - smoothing) * nll + (smoothing / logits.shape[1]) * smooth
     return losses.sum() / target_weight.sum()
+
+
+class BinaryCrossEntropy(Function):
+    """Binary cross-entropy of probabilities p against targets t, elementwise:
+
+        loss = -(t * max(log p, -100) + (1 - t) * max(log(1 - p), -100))
+        dL/dp = g * (p - t) / max(p (1 - p), 1e-12)
+        dL/dt = g * (max(log(1 - p), -100) - max(log p, -100))
+
+    Both clamps are PyTorch's: a saturated sigmoid (p exactly 0 or 1 in float32, reached
+    at logits of about +-17) gives a large finite loss and a large finite gradient instead
+    of inf and 0/0 = NaN, which the composed ``log`` then ``clamp`` gives (the clamp's zero
+    gradient times log's 1/0). ``_reference_binary_cross_entropy`` is that composed form;
+    the tests check the two agree wherever p is inside (0, 1).
+
+    See the article docs/articles/learning/loss_functions.py.
+    """
+
+    @staticmethod
+    def forward(ctx, p, target):
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(p), -100)
+            log_not_p = np.maximum(np.log1p(-p), -100)
+        ctx.save_for_backward(p, target, log_p, log_not_p)
+        return -(target * log_p + (1 - target) * log_not_p)
+
+    @staticmethod
+    def backward(ctx, g):
+        p, target, log_p, log_not_p = ctx.saved_tensors
+        grad_p = g * (p - target) / np.maximum(p * (1 - p), 1e-12)
+        grad_target = g * (log_not_p - log_p) if ctx.needs_input_grad[1] else None
+        return grad_p, grad_target
+
+
+def _reference_binary_cross_entropy(p, target):
+    """Composed elementwise binary cross-entropy (for tests and reading)."""
+    log_p = p.log().clamp(min=-100.0)
+    log_not_p = (1 - p).log().clamp(min=-100.0)
+    return -(target * log_p + (1 - target) * log_not_p)
+
