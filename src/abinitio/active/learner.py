@@ -58,7 +58,8 @@ class NetworkClassifier:
         if steps < 1 or batch_size < 1:
             raise ValueError(f"steps and batch_size must be >= 1, got {steps}, {batch_size}")
         self.model_fn, self.num_classes = model_fn, num_classes
-        self.steps, self.batch_size, self.lr, self.weight_decay = steps, batch_size, lr, weight_decay
+        self.steps, self.batch_size = steps, batch_size
+        self.lr, self.weight_decay = lr, weight_decay
         self.warm_start, self.seed = warm_start, seed
         self.model = None
 

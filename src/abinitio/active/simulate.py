@@ -60,8 +60,10 @@ def make_learner(strategy: str, model_fn, num_classes: int, seed: int = 0,
         raise ValueError(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
     query = STRATEGIES[strategy]
     if strategy in COMMITTEE_STRATEGIES:
-        members = [ActiveLearner(NetworkClassifier(model_fn, num_classes, seed=seed * 1000 + m,
-                                                   **fit_options)) for m in range(committee_size)]  # fmt: skip
+        members = []
+        for m in range(committee_size):
+            member = NetworkClassifier(model_fn, num_classes, seed=seed * 1000 + m, **fit_options)
+            members.append(ActiveLearner(member))
         return Committee(members, query)
     return ActiveLearner(NetworkClassifier(model_fn, num_classes, seed=seed, **fit_options), query)
 

@@ -85,7 +85,7 @@ def entropy(proba) -> np.ndarray:
         array([0.    , 0.6931])
     """
     proba = _check_proba(proba, "entropy")
-    return -(proba * np.log(np.maximum(proba, _TINY))).sum(axis=1)
+    return -(proba * np.log(np.maximum(proba, _TINY))).sum(axis=1) + 0.0  # no -0.0
 
 
 # ---- choosing the samples ---------------------------------------------------------------

@@ -51,14 +51,37 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     # ---- train options: graphs and topology (issue 14) ----
     # ---- train options: spiking networks (issue 15) ----
+    train.add_argument("--time-steps", type=int, help="snn/csnn: simulation steps (25)")
+    train.add_argument("--encoding", help="snn/csnn: rate (default) or latency")
+    train.add_argument("--beta", type=float, help="snn/csnn: membrane decay per step (0.9)")
+    train.add_argument("--surrogate", help="snn/csnn: fast_sigmoid (default), atan, sigmoid, ...")
     # ---- train options: fine-tuning (issue 19) ----
+    train.add_argument("--init-from", metavar="RUN_DIR",
+                       help="start from a run's weights (new head if classes differ)")  # fmt: skip
+    train.add_argument("--freeze", metavar="PATTERN",
+                       help="with --init-from: parameters not to train, e.g. features")  # fmt: skip
+    train.add_argument("--lr-backbone", type=float,
+                       help="with --init-from: learning rate of the pretrained layers")  # fmt: skip
     # ---- train options: your own data (issue 20) ----
+    train.add_argument("--target", help="csv: the column to predict")
+    train.add_argument("--task", help="classification or regression (default: inferred)")
+    for kind in ("categorical", "numeric", "embed", "drop"):
+        train.add_argument(f"--{kind}", metavar="COL,...", help=f"columns to treat as {kind}")
+    train.add_argument("--loss", help="regression loss: mse (default), l1 or huber")
+    train.add_argument("--image-size", type=int, help="images: resize to N x N (default 32)")
+    train.add_argument("--normalize", metavar="MEAN,STD", help="images: (x - mean) / std")
+    train.add_argument("--augment", action="store_true", default=None,
+                       help="images: random crop, flip and rotation")  # fmt: skip
+    train.add_argument("--skip-bad-files", action="store_true", default=None,
+                       help="images: skip unreadable files instead of stopping")  # fmt: skip
     evaluate = commands.add_parser("evaluate", help="test metrics of a finished run")
     evaluate.add_argument("run_dir")
     predict = commands.add_parser("predict", help="predict classes for inputs in a .npy file")
     predict.add_argument("run_dir")
     predict.add_argument("input", help="a .npy array: one sample or a batch")
     predict.add_argument("--output", help="also save the predicted classes to this .npy file")
+    predict.add_argument("--handle-unknown", choices=("error", "bucket"),
+                         help="csv: an unseen category is an error, or the 'unknown' bucket")
     generate = commands.add_parser("generate", help="write text with a trained text model")
     generate.add_argument("run_dir")
     generate.add_argument("--prompt", help="the text to continue (default: a newline)")
@@ -77,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     cv_command.add_parser(commands)
     tune_command.add_parser(commands)
     # ---- subcommand: active (issue 19) ----
+    from abinitio.cli.active import add_parser as add_active_parser
+
+    add_active_parser(commands)
     return parser
 
 

@@ -46,8 +46,26 @@ class TrainConfig:
     out: str | None = None
     # ---- graphs and topology (issue 14) ----
     # ---- spiking networks (issue 15) ----
+    time_steps: int | None = None  # snn/csnn: simulation steps per sample
+    encoding: str | None = None  # snn/csnn: rate or latency
+    beta: float | None = None  # snn/csnn: membrane decay per step, in [0, 1]
+    surrogate: str | None = None  # snn/csnn: the spike's surrogate gradient
     # ---- fine-tuning (issue 19) ----
+    init_from: str | None = None  # a run directory whose weights start this run
+    freeze: str | None = None  # parameter-name patterns not to train (with init_from)
+    lr_backbone: float | None = None  # learning rate of the pretrained part (with init_from)
     # ---- your own data: tables, regression, image folders (issue 20) ----
+    target: str | None = None  # csv: the column to predict
+    task: str | None = None  # classification or regression (inferred when None)
+    categorical: str | None = None  # comma-separated column names, overriding the inference
+    numeric: str | None = None
+    embed: str | None = None  # categorical columns that get a learned embedding
+    drop: str | None = None  # columns left out
+    loss: str | None = None  # regression: mse, l1 or huber
+    image_size: int | None = None  # images: resized to image_size x image_size
+    normalize: str | None = None  # images: "MEAN,STD" (per channel: "m1,m2,m3,s1,s2,s3")
+    augment: bool | None = None  # images: random crop, flip and small rotation
+    skip_bad_files: bool | None = None  # images: skip unreadable files (counted in the report)
 
     def merged(self, values: dict) -> TrainConfig:
         """A copy with ``values`` (from a file or the command line) applied on top."""

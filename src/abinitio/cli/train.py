@@ -19,6 +19,7 @@ import numpy as np
 import abinitio as ab
 from abinitio import nn
 from abinitio.cli import registry
+from abinitio.cli import tabular as own_data
 from abinitio.cli.options import TrainConfig, UsageError, read_toml, to_toml
 from abinitio.data import DataLoader, Subset, TensorDataset
 from abinitio.data.datasets.splits import stratified_split
@@ -100,10 +101,16 @@ def train(config: TrainConfig, run_dir: str | None = None, resume: bool = False,
         from abinitio.cli.text import train_text
 
         return train_text(config, run_dir, resume, progress, log)
+    if own_data.handles(config.dataset):  # tables and image folders (issue 20)
+        return own_data.train_own_data(config, run_dir, resume, progress, log)
     data = registry.load_dataset(config.dataset)
     ab.manual_seed(config.seed)
     model = registry.build_model(config, data)
     optimizer = registry.build_optimizer(config, model)
+    if config.init_from or config.freeze or config.lr_backbone:  # fine-tuning (issue 19)
+        from abinitio.cli.finetune import init_from
+
+        optimizer = init_from(config, model, log)
     run_dir = run_dir or config.out or default_run_dir(config)
     if not resume:
         _create_run_dir(run_dir, config)
