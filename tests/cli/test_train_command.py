@@ -28,9 +28,10 @@ def test_default_run_leaves_every_file(default_run):
     assert 'model = "cnn"' in config and 'dataset = "digits"' in config
 
 
-def test_default_run_is_a_cnn_reaching_98_percent_on_digits(default_run):
+def test_default_run_is_a_cnn_reaching_97_percent_on_digits(default_run):
+    """98.05-98.89% over seeds 0-4 (mean 98.4%); the threshold is a point below the worst."""
     metrics = json.loads((default_run / "metrics.json").read_text())
-    assert metrics["test_accuracy"] >= 0.98
+    assert metrics["test_accuracy"] >= 0.97
     assert {"test_loss", "history", "test_report", "parameters"} <= set(metrics)
     assert len(metrics["history"]) == 30
     assert len(metrics["test_report"]["confusion_matrix"]) == 10
@@ -109,10 +110,16 @@ def test_digits_mlp_reaches_97_percent(tmp_path):
     assert 'model = "mlp"' in (out / "config.toml").read_text()
 
 
-def test_mnist1d_mlp_recipe_reaches_65_percent(tmp_path):
+def test_mnist1d_mlp_recipe_reaches_66_percent(tmp_path):
+    """The regularised recipe (dropout 0.2, AdamW, weight decay 0.05): 68.7-70.3% over seeds
+    0-4 (scripts/seed_results.py); the threshold sits 2.7 points below the worst seed, so
+    that another machine's float32 rounding cannot fail it, while the plain recipe's 63.8%
+    (the issue's Xeon) or a broken regulariser would."""
     out = tmp_path / "mnist1d"
     argv = ["train", "--dataset", "mnist1d", "--model", "mlp", "--out", str(out), "--no-progress"]
     assert main(argv) == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["test_accuracy"] >= 0.65
+    assert metrics["test_accuracy"] >= 0.66
+    config = (out / "config.toml").read_text()
+    assert "dropout = 0.2" in config and 'optimizer = "adamw"' in config
     assert len(metrics["history"]) == 150  # 6,000 steps of batch 100 on 4,000 signals
