@@ -4,6 +4,7 @@ stays short. Each may keep state; ``state_dict`` makes it part of checkpoints.""
 from __future__ import annotations
 
 import math
+import sys
 
 from abinitio.optim.plateau import ReduceLROnPlateau
 from abinitio.training.history import resolve_mode
@@ -134,7 +135,11 @@ class LearningRateScheduler(Callback):
 
 
 class ProgressBar(Callback):
-    """A tqdm progress bar per epoch showing the running loss (plain lines without tqdm).
+    """A tqdm progress bar per epoch showing the running loss, on a terminal only.
+
+    When the output is not a terminal (a pipe, a log file, CI), or without tqdm, there is
+    no bar: the trainer's one line per epoch is the whole log, with no half-drawn bars
+    (``epoch 26/30:  0%|  | 0/21``) left between the lines.
 
     See the article docs/articles/learning/training_loop.py.
     """
@@ -143,6 +148,10 @@ class ProgressBar(Callback):
         self.file, self.bar = file, None
 
     def on_epoch_start(self, trainer, epoch: int) -> None:
+        if not _is_terminal(self.file if self.file is not None else sys.stderr):
+            return
+        if not _is_terminal(sys.stdout):  # epoch lines go there: a bar would split them
+            return
         try:
             from tqdm.auto import tqdm
         except ImportError:  # progress is a nicety: train without it
@@ -160,3 +169,12 @@ class ProgressBar(Callback):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def _is_terminal(stream) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
