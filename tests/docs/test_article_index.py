@@ -160,6 +160,7 @@ PUBLIC_NAMESPACES = [
     # ---- issue 19: active ----
     # ---- issue 20: own data ----
     # ---- issue 21: theory ----
+    "abinitio.theory",
 ]
 
 

@@ -24,6 +24,8 @@ from abinitio.theory.approximation import (
 )
 from abinitio.theory.gmdh import GMDHLayer, GMDHRegressor
 from abinitio.theory.information import (
+    InformationPlaneTrace,
+    binary_task,
     correlated_gaussians,
     cross_entropy,
     entropy,
@@ -33,6 +35,7 @@ from abinitio.theory.information import (
     js_divergence,
     kl_divergence,
     mutual_information,
+    trace_information_plane,
 )
 from abinitio.theory.initialisation import (
     SignalPropagation,

@@ -29,6 +29,7 @@ See the article docs/articles/theory/information_theory.py.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -371,3 +372,90 @@ def information_plane(activations, labels, bins: int = 30) -> np.ndarray:
         )
         rows.append((h_t, h_t - h_t_given_y))
     return np.array(rows).reshape(-1, 2) / math.log(2)
+
+
+def binary_task(n_bits: int = 12, seed: int = 0):
+    """All 2^n_bits inputs in {-1, 1}^n with a balanced nonlinear label: 1 when the
+    quadratic form x^T A x (A a fixed random symmetric matrix) exceeds its median. Like
+    the 12-bit task of Shwartz-Ziv & Tishby (2017), every input appears once, so X is
+    uniform over the rows. Returns (x float32 (2^n, n), y int64 (2^n,)).
+
+    See the article docs/articles/theory/information_plane.py.
+    """
+    if isinstance(n_bits, bool) or not isinstance(n_bits, int) or not 2 <= n_bits <= 16:
+        raise ValueError(f"n_bits must be an int from 2 to 16, got {n_bits!r}")
+    codes = np.arange(2**n_bits)
+    x = 2.0 * ((codes[:, None] >> np.arange(n_bits)) & 1) - 1
+    a = np.random.default_rng(seed).standard_normal((n_bits, n_bits))
+    score = np.einsum("ni,ij,nj->n", x, a + a.T, x)
+    return x.astype(np.float32), (score > np.median(score)).astype(np.int64)
+
+
+@dataclass
+class InformationPlaneTrace:
+    """I(X; T) and I(T; Y) (bits) of each hidden layer during training: ``plane`` has
+    shape (records, layers, 2), recorded after the epochs listed in ``epochs``;
+    ``accuracy`` is the training accuracy at each record.
+
+    See the article docs/articles/theory/information_plane.py.
+    """
+
+    activation: str
+    epochs: list
+    plane: np.ndarray
+    accuracy: list
+
+
+def trace_information_plane(
+    activation: str = "tanh",
+    sizes=(12, 10, 7, 5, 4, 3),
+    epochs: int = 200,
+    record_every: int = 10,
+    lr: float = 0.01,
+    batch_size: int = 256,
+    bins: int = 30,
+    seed: int = 0,
+) -> InformationPlaneTrace:
+    """Train a ``sizes`` network (each hidden layer followed by ``activation``, then a
+    2-way linear read-out) with Adam on :func:`binary_task` (85% of the inputs) and
+    record :func:`information_plane` of the hidden layers over all inputs.
+
+    Saxe et al. (2018) found that the "compression phase" (I(X; T) falling late in
+    training, after fitting) appears with saturating tanh units but not with ReLU:
+    it comes from the saturation as the weights grow, not from learning as such.
+
+    See the article docs/articles/theory/information_plane.py.
+    """
+    from abinitio.nn import functional as F
+    from abinitio.nn.modules.activation import Tanh
+
+    kinds = {"tanh": Tanh, "relu": ReLU}
+    if activation not in kinds:
+        raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
+    x, y = binary_task(sizes[0], seed)
+    manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    hidden = [[Linear(a, b), kinds[activation]()] for a, b in zip(sizes, sizes[1:])]
+    model = Sequential(*[m for pair in hidden for m in pair], Linear(sizes[-1], 2))
+    optimizer = Adam(model.parameters(), lr=lr)
+    train = rng.permutation(len(x))[: int(0.85 * len(x))]
+    trace = InformationPlaneTrace(activation, [], np.zeros((0, len(hidden), 2)), [])
+    xt = tensor(x)
+    for epoch in range(1, epochs + 1):
+        for rows in np.array_split(rng.permutation(train), max(1, len(train) // batch_size)):
+            optimizer.zero_grad()
+            F.cross_entropy(model(tensor(x[rows])), tensor(y[rows])).backward()
+            optimizer.step()
+        if epoch % record_every == 0 or epoch == 1:
+            with no_grad():
+                h, layers = xt, []
+                for module in model:
+                    h = module(h)
+                    if not isinstance(module, Linear):
+                        layers.append(h.numpy())
+            correct = (h.numpy().argmax(1) == y)[train].mean()
+            trace.epochs.append(epoch)
+            trace.accuracy.append(float(correct))
+            plane = information_plane(layers, y, bins)[None]
+            trace.plane = np.concatenate([trace.plane, plane])
+    return trace

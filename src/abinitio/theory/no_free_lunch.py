@@ -66,6 +66,8 @@ def all_boolean_functions(n_inputs: int) -> np.ndarray:
     Example:
         >>> all_boolean_functions(1).tolist()
         [[0, 0], [0, 1], [1, 0], [1, 1]]
+
+    See the article docs/articles/theory/no_free_lunch.py.
     """
     return _bits(len(boolean_inputs(n_inputs))).astype(np.uint8)
 
@@ -154,7 +156,10 @@ def nearest_neighbour(x_train, y_train, x_test):
 
 
 def anti_learner(learner: Learner) -> Learner:
-    """The learner that predicts the opposite of ``learner`` on every test input."""
+    """The learner that predicts the opposite of ``learner`` on every test input.
+
+    See the article docs/articles/theory/no_free_lunch.py.
+    """
 
     def anti(x_train, y_train, x_test):
         return 1 - np.asarray(learner(x_train, y_train, x_test))
@@ -165,7 +170,10 @@ def anti_learner(learner: Learner) -> Learner:
 
 def mlp_learner(hidden: int = 8, steps: int = 100, lr: float = 0.5, seed: int = 0) -> Learner:
     """A trained network: Linear(n, hidden), Tanh, Linear(hidden, 1), full-batch SGD on
-    binary cross-entropy with logits, reseeded at every call (so it is deterministic)."""
+    binary cross-entropy with logits, reseeded at every call (so it is deterministic).
+
+    See the article docs/articles/theory/no_free_lunch.py.
+    """
 
     def mlp(x_train, y_train, x_test):
         manual_seed(seed)
