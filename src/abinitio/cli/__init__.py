@@ -6,6 +6,8 @@
     abinitio generate RUN_DIR [--prompt TEXT]                          text from a text model
     abinitio demo                                                      the bare engine on two moons
     abinitio info                                                      versions
+    abinitio cv [--dataset digits] [--model mlp] [--folds 5]           k-fold cross-validation
+    abinitio tune [--model mlp|cnn] [--trials 30] [--storage URL]      Optuna search, best retrained
 
 Exit codes: 0 success, 2 bad input (nothing was done), 3 training diverged (the last good
 checkpoint is kept), 130 interrupted by Ctrl-C (resume with ``--resume RUN_DIR``).

@@ -23,7 +23,7 @@ LOCAL_SETS = {"mnist": datasets.mnist, "fashion_mnist": datasets.fashion_mnist}
 
 def dataset_names() -> list[str]:
     names = ["digits", "mnist1d", *TOY_SETS, *(f"{name}:DIR" for name in LOCAL_SETS)]
-    return names + ["text", "text:FILE"]
+    return names + ["text", "text:FILE", *OWN_DATA_NAMES]
 
 
 def load_dataset(spec: str):
@@ -217,3 +217,18 @@ def recipe(dataset: str, model: str | None) -> dict:
     model = model or default_model(dataset)
     overrides = MODEL_RECIPES.get((name, model), {})
     return {"model": model, **DEFAULT_RECIPE, **RECIPES.get(name, {}), **overrides}
+
+
+# ---- your own data (issue 20): tables and image folders, trained by abinitio.cli.tabular ----
+from abinitio.cli.tabular import DATASET_NAMES as OWN_DATA_NAMES  # noqa: E402
+from abinitio.cli.tabular import TABULAR_DEFAULT_MODELS, TABULAR_RECIPES  # noqa: E402
+
+RECIPES.update(TABULAR_RECIPES)
+DEFAULT_MODELS.update(TABULAR_DEFAULT_MODELS)
+
+
+# ---- spiking networks (issue 15): --model snn|csnn, built by abinitio.cli.snn ----
+from abinitio.cli.snn import SNN_MODELS, SNN_RECIPES  # noqa: E402
+
+MODELS.update(SNN_MODELS)
+MODEL_RECIPES.update(SNN_RECIPES)

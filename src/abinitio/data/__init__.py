@@ -14,7 +14,7 @@ Example:
     [4, 2]
 """
 
-from abinitio.data import datasets, preprocessing
+from abinitio.data import datasets, preprocessing, tabular, transforms
 from abinitio.data.dataloader import DataLoader, default_collate
 from abinitio.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 
@@ -28,4 +28,6 @@ __all__ = [
     "default_collate",
     "preprocessing",
     "random_split",
+    "tabular",
+    "transforms",
 ]

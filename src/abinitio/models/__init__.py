@@ -7,6 +7,7 @@ from abinitio.models.gpt import GPT
 from abinitio.models.mlp import MLP, MNIST1DMLP
 from abinitio.models.resnet import ResidualBlock, ResNet
 from abinitio.models.rnn import MNIST1DGRU, CharRNN
+from abinitio.models.tabular import TabularMLP
 
 __all__ = [
     "CharRNN",
@@ -22,4 +23,5 @@ __all__ = [
     "ResidualMLP",
     "ResNet",
     "SimpleCNN",
+    "TabularMLP",
 ]
