@@ -133,7 +133,7 @@ def read_csv(path, delimiter: str | None = None) -> Table:
         >>> read_csv(io.StringIO("a;b\\n1;x\\n2;y\\n"))["b"].tolist()
         ['x', 'y']
     """
-    name = getattr(path, "name", None) or str(path)
+    name = str(path) if isinstance(path, (str, os.PathLike)) else getattr(path, "name", "<csv>")
     if isinstance(path, (str, os.PathLike)):
         if not os.path.isfile(path):
             raise FileNotFoundError(f"CSV file {name!r} does not exist")
