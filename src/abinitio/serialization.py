@@ -496,7 +496,7 @@ def _decode_numpy_scalar(name, value):
         info = np.iinfo(dtype)
         ok = number and isinstance(value, int) and info.min <= value <= info.max
     else:  # an int compares with the float bound exactly; inf and nan are allowed
-        bound = np.finfo(dtype).max
+        bound = float(np.finfo(dtype).max)
         ok = number and (abs(value) <= bound or value in (math.inf, -math.inf) or value != value)
     if not ok:
         raise ValueError(f"{value!r:.40} is not a value of a NumPy {name} scalar")

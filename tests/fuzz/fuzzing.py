@@ -1,0 +1,504 @@
+"""Fuzzing every file format abinitio reads: the targets, their seeds and the mutator.
+
+A *target* is one reader (``ab.load``, the IDX reader, the TOML config loader, ...) with
+valid seed files and the errors it documents. :func:`check` writes one input to a file,
+runs the reader on it, and returns ``None`` when the reader accepted it or refused it with
+a documented error whose message names the file; anything else (another exception type, a
+documented type whose message does not name the file) is returned as a finding. Hangs and
+memory blow-ups are caught around it: ``tests/fuzz`` times every input and measures its
+peak allocation, ``scripts/fuzz.py`` runs under libFuzzer's (atheris) timeout and RSS
+limit, or an alarm and an address-space limit without atheris.
+
+The mutator knows each format's structure, because flipping random bytes of a safetensors
+file almost always just breaks its JSON: it parses the JSON header (and the checkpoint tree
+inside its metadata), the TOML lines, the IDX and .npy headers, replaces a value with a
+hostile one (nesting 100,000 deep, 1e999, 2**64, a 5,000-digit integer, NaN, the wrong
+type) and writes the file back with its length fields fixed, so the input gets past the
+framing into the code behind it. Byte-level mutations (flips, interesting integers,
+insertions, deletions, splices, truncation) run beside them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import random
+import re
+import struct
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+INTERESTING = [0, 1, 2, 7, 8, 63, 64, 65, 127, 128, 255, 256, 2**15, 2**16 - 1, 2**31 - 1,
+               2**31, 2**32 - 1, 2**32, 2**53 + 1, 2**63 - 1, 2**63, 2**64 - 1]  # fmt: skip
+RAW = "\x00RAW:"  # a JSON string starting with this is written out as raw JSON text
+
+
+def hostile_json_values(rng: random.Random) -> list:
+    """Values to put in place of a JSON value: wrong types, extremes, deep nesting."""
+    depth = rng.choice([50, 99, 100, 101, 500, 1000, 100_000])
+    return [
+        None, True, False, 0, -1, 1.5, -0.0, "", "x" * rng.choice([1, 1000]), [], {},
+        [[]], {"a": 1}, rng.choice(INTERESTING), -rng.choice(INTERESTING), 2**70,
+        RAW + "1e999", RAW + "-1e999", RAW + "NaN", RAW + "Infinity", RAW + "9" * 5000,
+        RAW + "[" * depth + "]" * depth, RAW + '{"a":' * depth + "1" + "}" * depth,
+        RAW + '{"list":[' * depth + "]}" * depth, RAW + '{"dict":[["k",' * depth + "1" + "]]}" * depth,
+        {"numpy": ["int8", 1000]}, {"numpy": ["uint8", -1]}, {"numpy": []}, {"numpy": ["float32"]},
+        {"numpy": ["float16", 1e300]}, {"numpy": ["complex64", 1]}, {"numpy": ["bool", 2]},
+        {"float": "nan"}, {"float": 1}, {"tensor": "nowhere"}, {"tensor": ["x"]}, {"dict": "ab"},
+        {"dict": [[1.5, 2]]}, {"dict": [[True, 2]]}, {"dict": [[[], 2]]}, {"list": 3}, {"tuple": {}},
+        {"dtype": "F32", "shape": [2**64], "data_offsets": [0, 4]},
+        {"dtype": "F32", "shape": [1] * 100, "data_offsets": [0, 4]},
+        {"dtype": "BF16", "shape": [1], "data_offsets": [0, 2]},
+        {"dtype": "F32", "shape": [0, 2**64 - 1], "data_offsets": [0, 0]},
+        {"dtype": "F32", "shape": [2**31, 2**31], "data_offsets": [0, 2**64 - 1]},
+    ]  # fmt: skip
+
+
+def dump_json(value) -> str:
+    text = json.dumps(value, allow_nan=True)
+    # a RAW string becomes its text (json.dumps escapes the NUL as \u0000)
+    return re.sub(r'"\\u0000RAW:((?:[^"\\]|\\.)*)"', lambda m: json.loads(f'"{m[1]}"'), text)
+
+
+def mutate_json(value, rng: random.Random, rounds: int = 1):
+    """A copy of a parsed JSON value with ``rounds`` random nodes replaced or removed."""
+    for _ in range(rounds):
+        paths = list(_json_paths(value, ()))
+        path = rng.choice(paths)
+        if not path:
+            value = rng.choice(hostile_json_values(rng))
+            continue
+        parent = value
+        for key in path[:-1]:
+            parent = parent[key]
+        key = path[-1]
+        choice = rng.random()
+        if choice < 0.1 and isinstance(parent, dict):
+            del parent[key]
+        elif choice < 0.2 and isinstance(parent, list):
+            parent.insert(key, parent[key])
+        elif choice < 0.3:
+            parent[key] = _get(value, rng.choice(paths))  # a copy of a subtree
+        else:
+            parent[key] = rng.choice(hostile_json_values(rng))
+    return value
+
+
+def _json_paths(value, path):
+    yield path
+    if isinstance(value, dict):
+        for key, item in list(value.items())[:50]:
+            yield from _json_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value[:50]):
+            yield from _json_paths(item, (*path, i))
+
+
+def _get(value, path):
+    for key in path:
+        value = value[key]
+    return json.loads(json.dumps(value))  # a copy, so the tree never contains itself
+
+
+# ---- byte-level mutations ----------------------------------------------------------------
+def mutate_bytes(data: bytes, rng: random.Random, seeds: list) -> bytes:
+    """One generic byte mutation of ``data`` (libFuzzer's repertoire, in short)."""
+    data = bytearray(data)
+    n = len(data)
+    kind = rng.randrange(9)
+    if kind == 0 and n:
+        data[rng.randrange(n)] ^= 1 << rng.randrange(8)
+    elif kind == 1 and n:
+        data[rng.randrange(n)] = rng.choice([0, 1, 0x7F, 0x80, 0xFF, ord("{"), ord("[")])
+    elif kind == 2:
+        at = rng.randrange(n + 1)
+        data[at:at] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 9)))
+    elif kind == 3 and n:
+        at = rng.randrange(n)
+        del data[at : at + rng.randrange(1, 64)]
+    elif kind == 4 and n >= 8:
+        width, order = rng.choice([1, 2, 4, 8]), rng.choice("<>")
+        value = rng.choice(INTERESTING) % 256**width
+        at = rng.randrange(n - width + 1)
+        data[at : at + width] = value.to_bytes(width, "little" if order == "<" else "big")
+    elif kind == 5 and n:
+        at = rng.randrange(n)
+        span = data[at : at + rng.randrange(1, 32)]
+        data[at:at] = span * rng.choice([1, 2, 100, 1000])
+    elif kind == 6:
+        other = rng.choice(seeds)
+        cut, cut2 = rng.randrange(n + 1), rng.randrange(len(other) + 1)
+        data = data[:cut] + other[cut2:]
+    elif kind == 7 and n:
+        del data[rng.randrange(n) :]
+    else:
+        data += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 17)))
+    return bytes(data)
+
+
+# ---- structure-aware mutations, one per format -------------------------------------------
+def mutate_safetensors(data: bytes, rng: random.Random) -> bytes:
+    """Mutate the JSON header, or the checkpoint tree inside its metadata; fix the length."""
+    try:
+        (length,) = struct.unpack("<Q", data[:8])
+        header = json.loads(data[8 : 8 + length])
+        body = data[8 + length :]
+    except (ValueError, struct.error):
+        return data
+    metadata = header.get("__metadata__") if isinstance(header, dict) else None
+    if isinstance(metadata, dict) and "__abinitio__" in metadata and rng.random() < 0.6:
+        try:
+            tree = json.loads(metadata["__abinitio__"])
+        except (ValueError, TypeError):
+            tree = None
+        if tree is not None:
+            metadata["__abinitio__"] = dump_json(mutate_json(tree, rng, rng.choice([1, 1, 2, 3])))
+    else:
+        header = mutate_json(header, rng, rng.choice([1, 1, 2]))
+    if rng.random() < 0.2:
+        body = body[: rng.randrange(len(body) + 1)] + b"\x00" * rng.choice([0, 4, 1000])
+    text = dump_json(header).encode()
+    return struct.pack("<Q", len(text)) + text + body
+
+
+def mutate_json_file(data: bytes, rng: random.Random) -> bytes:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return data
+    return dump_json(mutate_json(value, rng, rng.choice([1, 2]))).encode()
+
+
+TOML_VALUES = [
+    "0", "-1", "1.5", "nan", "-inf", "inf", "1e999", "9" * 5000, "0x7fffffffffffffff",
+    '""', '"x"', "'raw'", '"""multi\nline"""', "true", "false", "[]", "[1, 2]", "{a = 1}",
+    "[" * 1000 + "]" * 1000, "[" * 100_000, "{a = " * 500 + "1" + "}" * 500,
+    "1979-05-27T07:32:00Z", "07:32:00", '"\\ud800"', '"\\u00e9"', '"\\x00"', "+1_000", "0b102",
+]  # fmt: skip
+TOML_KEYS = ["epochs", "batch_size", "batch-size", "lr", "model", "dataset", "seed", "dropout",
+             "shuffle", "optimizer", "out", "weight_decay", "grad_clip", "context", "unknown",
+             '"quoted key"', "a.b", "[table]", "[[array]]", ""]  # fmt: skip
+
+
+def mutate_toml(data: bytes, rng: random.Random) -> bytes:
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    at = rng.randrange(len(lines) + 1)
+    choice = rng.random()
+    if choice < 0.5 and lines:
+        i = rng.randrange(len(lines))
+        key = lines[i].split("=")[0].strip() or rng.choice(TOML_KEYS)
+        lines[i] = f"{key} = {rng.choice(TOML_VALUES)}"
+    elif choice < 0.8:
+        lines.insert(at, f"{rng.choice(TOML_KEYS)} = {rng.choice(TOML_VALUES)}")
+    elif lines:
+        lines.insert(at, lines[rng.randrange(len(lines))])  # a duplicate key
+    return "\n".join(lines).encode("utf-8", errors="surrogatepass")
+
+
+def mutate_idx(data: bytes, rng: random.Random) -> bytes:
+    """Change the type code, the dimension count or one size; maybe gzip, maybe a bomb."""
+    if data[:2] == b"\x1f\x8b":  # at most 1 MB of it: it may be a bomb from a past round
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as file:
+            data = file.read(2**20)
+    raw = bytearray(data)
+    if len(raw) >= 4:
+        choice = rng.random()
+        if choice < 0.25:
+            raw[2] = rng.choice([0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E, 0x00, 0xFF])
+        elif choice < 0.5:
+            raw[3] = rng.choice([0, 1, 2, 3, 4, 64, 65, 255])
+        elif len(raw) >= 8:
+            ndim = max(1, min(raw[3], (len(raw) - 4) // 4))
+            at = 4 + 4 * rng.randrange(ndim)
+            raw[at : at + 4] = struct.pack(">I", rng.choice(INTERESTING) % 2**32)
+    raw = bytes(raw)
+    choice = rng.random()
+    if choice < 0.1:  # gzip bombs: a header claiming much, or a small claim and 1.5 GB
+        claim = rng.choice([2**20, 2**30, 2**32 - 1])
+        if rng.random() < 0.5:
+            return gzip_bomb(bytes([0, 0, 8, 1]) + struct.pack(">I", claim), 2**16)
+        return gzip_bomb(bytes([0, 0, 8, 1, 0, 0, 0, 10]), rng.choice([2**20, 3 * 2**29]))
+    if choice < 0.4:
+        return gzip.compress(raw, compresslevel=1)
+    return raw
+
+
+_ZEROS_MEMBER = []
+
+
+def gzip_bomb(header: bytes, zeros: int) -> bytes:
+    """A gzip file (one member per MB) that inflates to ``header`` and ``zeros`` zero bytes:
+    about 1 KB per MB, so 1.5 GB of zeros is a 1.6 MB file, built without 1.5 GB."""
+    if not _ZEROS_MEMBER:
+        _ZEROS_MEMBER.append(gzip.compress(bytes(2**20), compresslevel=9))
+    full, rest = divmod(zeros, 2**20)
+    return gzip.compress(header + bytes(rest)) + _ZEROS_MEMBER[0] * full
+
+
+def mutate_npy(data: bytes, rng: random.Random) -> bytes:
+    """Rewrite the .npy header dict: descr, fortran_order or shape, or the header length."""
+    match = re.match(rb"(\x93NUMPY..)(..)(\{.*?\})(\s*\n)", data, re.S)
+    if not match:
+        return data
+    header = match[3].decode("latin-1")
+    choice = rng.random()
+    if choice < 0.35:
+        descr = rng.choice(["<f4", "<f8", "|u1", "|b1", "<i8", ">f4", "|O", "<U10", "|V8",
+                            "<c16", "<M8[s]", "[('a', '<f4')]", "<f2", "x"])  # fmt: skip
+        header = re.sub(r"'descr': [^,]+,", f"'descr': {descr!r},", header)
+    elif choice < 0.5:
+        header = header.replace("False", rng.choice(["True", "1", "None"]))
+    elif choice < 0.9:
+        dims = rng.choice([(), (0,), (2**62,), (2**31, 2**31), (-1,), (1,) * 70,
+                           (1, 8, 8), (8, 8), (3,), (10**6, 10**6)])  # fmt: skip
+        header = re.sub(r"'shape': \([^)]*\)", f"'shape': {dims!r}", header)
+    else:
+        header = "(" * 100 + header
+    body = data[match.end() :]
+    text = (header + match[4].decode("latin-1")).encode("latin-1")
+    if rng.random() < 0.2:
+        body = body[: rng.randrange(len(body) + 1)]
+    return match[1] + struct.pack("<H", len(text)) + text + body
+
+
+def mutate_text(data: bytes, rng: random.Random) -> bytes:
+    pieces = [b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xef\xbb\xbf", b"\x00", b"\r\n", b"\r",
+              "é".encode(), "\U0001f600".encode(), b"\xf4\x90\x80\x80"]  # fmt: skip
+    at = rng.randrange(len(data) + 1)
+    return data[:at] + rng.choice(pieces) * rng.choice([1, 3]) + data[at:]
+
+
+# ---- the targets ---------------------------------------------------------------------
+@dataclass
+class Target:
+    """A reader under test. ``read(path)`` reads the file at ``path``; ``errors`` are the
+    exception types it documents; every one of them must name the file (``names_file``)."""
+
+    name: str
+    read: object
+    errors: tuple
+    seeds: list
+    structured: object
+    suffix: str = ""
+    names_file: tuple | None = None  # the errors whose message names the file (all of them)
+    in_dir: str = ""  # the reader takes a directory holding the file under this name
+    notes: dict = field(default_factory=dict)
+
+
+LAST = {"outcome": ""}  # what the latest check saw: "accepted", or the documented error
+
+
+def check(target: Target, data: bytes, folder: str):
+    """Run ``target`` on ``data``. ``None`` if it read it or refused it as documented;
+    otherwise a one-line description of what went wrong."""
+    if target.in_dir:
+        where = tempfile.mkdtemp(dir=folder)
+        path = os.path.join(where, target.in_dir)
+    else:
+        where = path = os.path.join(folder, "input" + target.suffix)
+    with open(path, "wb") as file:
+        file.write(data)
+    LAST["outcome"] = "accepted"
+    try:
+        target.read(where)
+    except target.errors as error:
+        LAST["outcome"] = f"{type(error).__name__}: {str(error).replace(where, '<file>')}"
+        named = target.errors if target.names_file is None else target.names_file
+        if isinstance(error, named) and where not in str(error):
+            return f"{type(error).__name__} does not name the file: {error}"[:300]
+        return None
+    except Exception as error:  # noqa: BLE001 - any other exception is what we hunt for
+        return f"{type(error).__name__}: {error}"[:300]
+    finally:
+        if target.in_dir:
+            for name in os.listdir(where):
+                os.remove(os.path.join(where, name))
+            os.rmdir(where)
+    return None
+
+
+def mutate(target: Target, data: bytes, rng: random.Random) -> bytes:
+    """One to three mutations, structured ones in half the cases."""
+    for _ in range(rng.choice([1, 1, 2, 3])):
+        if rng.random() < 0.5:
+            try:
+                data = target.structured(data, rng)
+            except Exception:  # noqa: BLE001 - a seed the format's own parser refuses
+                pass
+        else:
+            data = mutate_bytes(data, rng, target.seeds)
+    return data
+
+
+def targets() -> dict:
+    """Every file format abinitio reads, by name (imports the readers lazily)."""
+    return {target.name: target for target in (
+        _load_target(), _checkpoint_target(), _idx_target(), _config_target(),
+        _run_config_target(), _text_target(), _vocab_target(), _npy_target(),
+        _cache_target(),
+    )}  # fmt: skip
+
+
+def _tensor_seeds() -> list:
+    import abinitio as ab
+    from safetensors.numpy import save as save_bytes
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "seed.safetensors")
+        seeds = []
+        checkpoint = {"model": {"fc.weight": ab.ones(2, 3), "fc.bias": np.zeros(2, np.float64)},
+                      "epoch": 3, "betas": (0.9, 0.999), "nan": float("nan"),
+                      "state": {0: {"step": np.int64(7), "lr": np.float32(0.5)}},
+                      "flags": [True, None, "text", -2, np.bool_(True)]}  # fmt: skip
+        for obj in (checkpoint, {"w": np.arange(6, dtype=np.int8).reshape(2, 3)}, {}):
+            ab.save(obj, path)
+            with open(path, "rb") as file:
+                seeds.append(file.read())
+    seeds.append(save_bytes({"a": np.ones((2, 2), np.float16), "b": np.arange(3, dtype=np.uint32)}))
+    return seeds
+
+
+def _load_target() -> Target:
+    import abinitio as ab
+    from abinitio.serialization import CheckpointError
+
+    return Target("load", ab.load, (CheckpointError,), _tensor_seeds(), mutate_safetensors,
+                  ".safetensors")  # fmt: skip
+
+
+def _tiny_training():
+    import abinitio as ab
+    from abinitio.training import EarlyStopping
+
+    model = ab.nn.Sequential(ab.nn.Linear(2, 3), ab.nn.ReLU(), ab.nn.Linear(3, 2))
+    optimizer = ab.optim.Adam(model.parameters(), lr=0.01)
+    return model, optimizer, [EarlyStopping(monitor="train_loss")]
+
+
+def _checkpoint_target() -> Target:
+    """``--resume``: read the run directory's checkpoint and restore it (model, Adam state,
+    callbacks, random generator, history)."""
+    import abinitio as ab
+    from abinitio.serialization import CheckpointError
+    from abinitio.training import History
+    from abinitio.training.checkpoint import (
+        CheckpointMismatchError, load_checkpoint, restore, save_checkpoint,
+    )  # fmt: skip
+
+    model, optimizer, callbacks = _tiny_training()
+    model(ab.ones(4, 2)).sum().backward()
+    optimizer.step()
+    with tempfile.TemporaryDirectory() as folder:
+        history = History([{"epoch": 1, "train_loss": 0.5, "seconds": 0.1}])
+        path = save_checkpoint(folder, epoch=1, model=model, optimizer=optimizer,
+                               callbacks=callbacks, history=history)  # fmt: skip
+        with open(path, "rb") as file:
+            seeds = [file.read()]
+
+    def read(folder):  # what Trainer.fit(resume=True) does, then one more step
+        model, optimizer, callbacks = _tiny_training()
+        state = load_checkpoint(folder)
+        restore(state, model=model, optimizer=optimizer, callbacks=callbacks)
+        History(state["history"])
+        optimizer.zero_grad()
+        model(ab.ones(4, 2)).sum().backward()
+        optimizer.step()
+
+    errors = (CheckpointError, CheckpointMismatchError)
+    return Target("checkpoint", read, errors, seeds, mutate_safetensors,
+                  in_dir="checkpoint.safetensors", names_file=(CheckpointError,))  # fmt: skip
+
+
+def _idx_target() -> Target:
+    from abinitio.data.datasets.vision import read_idx, write_idx
+
+    seeds = []
+    with tempfile.TemporaryDirectory() as folder:
+        rng = np.random.default_rng(0)
+        arrays = [rng.integers(0, 256, (3, 4, 4)).astype(np.uint8),
+                  np.arange(5, dtype=np.uint8), rng.standard_normal((2, 3)).astype(np.float32),
+                  np.array([-3, 7], np.int16), np.zeros((0, 28, 28), np.uint8)]  # fmt: skip
+        for i, array in enumerate(arrays):
+            for suffix in ("", ".gz"):
+                path = os.path.join(folder, f"seed{i}{suffix}")
+                write_idx(path, array)
+                with open(path, "rb") as file:
+                    seeds.append(file.read())
+    return Target("idx", read_idx, (ValueError,), seeds, mutate_idx, "-idx3-ubyte")
+
+
+TOML_SEED = b"""# a config file
+model = "mlp"
+dataset = "moons"
+epochs = 3
+batch_size = 32
+lr = 0.01
+optimizer = "adam"
+seed = 0
+dropout = 0.1
+shuffle = true
+grad_clip = 1.0
+weight-decay = 0.0
+"""
+
+
+def _config_target() -> Target:
+    from abinitio.cli.options import UsageError
+    from abinitio.cli.train import resolve_config
+
+    seeds = [TOML_SEED, b'dataset = "digits"\n', b"", b'model = "cnn"\nepochs = 1\n']
+    return Target("config", lambda path: resolve_config({}, path), (UsageError,), seeds,
+                  mutate_toml, ".toml", names_file=())  # fmt: skip
+
+
+def _run_config_target() -> Target:
+    from abinitio.cli.options import UsageError
+    from abinitio.cli.train import config_of_run
+
+    seeds = [TOML_SEED + b'out = "runs/x"\n', b'model = "gpt"\ndataset = "text"\ncontext = 8\n']
+    return Target("run-config", config_of_run, (UsageError,), seeds, mutate_toml,
+                  in_dir="config.toml", names_file=())  # fmt: skip
+
+
+def _text_target() -> Target:
+    from abinitio.data.datasets.text import text
+
+    seeds = [b"def f(x):\n    return x * 2\n" * 20, "h\u00e9llo w\u00f6rld \u4e16\u754c\n".encode(),
+             b"a", b"ab\r\ncd\n"]  # fmt: skip
+    return Target("text", text, (ValueError,), seeds, mutate_text, ".txt")
+
+
+def _vocab_target() -> Target:
+    from abinitio.cli.options import UsageError
+    from abinitio.cli.text import read_vocab
+    from abinitio.data.tokenizer import CharTokenizer
+
+    seeds = [CharTokenizer.from_text(t).to_json().encode()
+             for t in ("hello world", "def f(x):\n\treturn x", "\u00e9\u4e16\U0001f600")]  # fmt: skip
+    return Target("vocab", read_vocab, (UsageError,), seeds, mutate_json_file, ".json")
+
+
+def _npy_target() -> Target:
+    from abinitio.cli.commands import read_input_array
+    from abinitio.cli.options import UsageError
+
+    seeds = []
+    for array in (np.zeros((1, 8, 8), np.float32), np.arange(64.0).reshape(8, 8),
+                  np.ones((3, 2), np.int64), np.asfortranarray(np.ones((2, 3), np.float32))):  # fmt: skip
+        buffer = io.BytesIO()
+        np.save(buffer, array)
+        seeds.append(buffer.getvalue())
+    return Target("npy", read_input_array, (UsageError,), seeds, mutate_npy, ".npy")
+
+
+def _cache_target() -> Target:
+    from pathlib import Path
+
+    from abinitio.data.datasets.resources import load_arrays
+
+    return Target("cache", lambda path: load_arrays(Path(path)), (ValueError,), _tensor_seeds(),
+                  mutate_safetensors, ".safetensors")  # fmt: skip

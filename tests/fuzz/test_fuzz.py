@@ -1,0 +1,214 @@
+"""Every file format abinitio reads, fed hostile bytes: only documented errors come out,
+nothing hangs, and a header's claims cannot make a reader allocate what the file lacks.
+
+The short in-suite version of ``scripts/fuzz.py`` (which runs >= 100,000 inputs per
+target): the crashes a first probe found, one test each; hypothesis-driven mutation of
+each target's seeds (hypothesis draws every mutation, so a failure shrinks to a small
+one); and memory checks with tracemalloc (NumPy reports its allocations to it).
+"""
+
+import gzip
+import json
+import struct
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import fuzzing
+import abinitio as ab
+from abinitio.cli.commands import read_input_array
+from abinitio.cli.options import UsageError, read_toml
+from abinitio.data.datasets.vision import read_idx
+from abinitio.serialization import METADATA_KEY, CheckpointError
+
+TARGETS = fuzzing.targets()
+
+
+def safetensors_bytes(header, data: bytes = b"") -> bytes:
+    text = header if isinstance(header, bytes) else json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + data
+
+
+def with_tree(tree_text: str) -> bytes:
+    return safetensors_bytes({"__metadata__": {METADATA_KEY: tree_text}})
+
+
+def tree(node) -> str:
+    return json.dumps({"version": 1, "tree": node})
+
+
+# ---- the crashes the first probe found: each now a CheckpointError that says why ---------
+KNOWN = {
+    "deep header": (safetensors_bytes(b'{"a":' + b"[" * 10**5 + b"]" * 10**5 + b"}"),
+                    "the header is corrupted: its JSON is nested too deeply"),  # fmt: skip
+    "deep metadata": (with_tree('{"version":1,"tree":' + "[" * 10**5 + "]" * 10**5 + "}"),
+                      "nested too deeply"),  # fmt: skip
+    "deep tree": (with_tree(tree(json.loads('{"list":[' * 300 + "]}" * 300))),
+                  "nested deeper than 100 levels"),  # fmt: skip
+    "shape 1e999": (safetensors_bytes(b'{"w":{"dtype":"F32","shape":[1e999],'
+                                      b'"data_offsets":[0,4]}}', bytes(4)),
+                    r"shape \[inf\], not a list of at most 64 non-negative integers"),  # fmt: skip
+    "shape of 2**64": (safetensors_bytes({"w": {"dtype": "F32", "shape": [2**64, 2**64],
+                                                "data_offsets": [0, 4]}}, bytes(4)),
+                       "for more than 2\\*\\*64 bytes"),  # fmt: skip
+    "100 dimensions": (safetensors_bytes({"w": {"dtype": "F32", "shape": [1] * 100,
+                                                "data_offsets": [0, 4]}}, bytes(4)),
+                       "not a list of at most 64"),  # fmt: skip
+    "int8 scalar of 1000": (with_tree(tree({"numpy": ["int8", 1000]})),
+                            "1000 is not a value of a NumPy int8 scalar"),  # fmt: skip
+    "uint8 scalar of -1": (with_tree(tree({"numpy": ["uint8", -1]})), "-1 is not a value"),
+    "float16 scalar of 1e300": (with_tree(tree({"numpy": ["float16", 1e300]})),
+                                "not a value of a NumPy float16"),  # fmt: skip
+    "numpy node without items": (with_tree(tree({"numpy": []})), r"unexpected node"),
+    "numpy node without value": (with_tree(tree({"numpy": ["float32"]})), r"unexpected node"),
+    "dict node of a string": (with_tree(tree({"dict": "ab"})), r"unexpected node"),
+    "5000-digit integer": (with_tree('{"version":1,"tree":' + "9" * 5000 + "}"),
+                           "not valid JSON"),  # fmt: skip
+    "metadata a list": (safetensors_bytes({"__metadata__": [1]}), "not an object of strings"),
+}
+
+
+@pytest.mark.parametrize("case", KNOWN)
+def test_hostile_safetensors_is_a_checkpoint_error_naming_the_problem(case, tmp_path):
+    data, message = KNOWN[case]
+    path = tmp_path / "hostile.safetensors"
+    path.write_bytes(data)
+    with pytest.raises(CheckpointError, match=r"cannot load '.*hostile\.safetensors': .*" + message):
+        ab.load(path)
+
+
+def test_save_refuses_what_load_would_refuse(tmp_path):
+    nested = []
+    for _ in range(150):
+        nested = [nested]
+    with pytest.raises(ValueError, match="nest deeper than 100 levels"):
+        ab.save({"x": nested}, tmp_path / "deep.safetensors")
+    deepest = json.loads("[" * 99 + "]" * 99)  # 99 lists in the dict: 100 levels, the limit
+    ab.save({"x": deepest}, tmp_path / "ok.safetensors")
+    assert ab.load(tmp_path / "ok.safetensors")["x"] == deepest
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (b"epochs = " + b"9" * 5000, "not valid TOML: Exceeds the limit"),
+        (b"a = " + b"[" * 5000 + b"]" * 5000, "not valid TOML"),
+        (b"model = '\xff'", "not valid TOML"),
+        (b'epochs = "3"', "option 'epochs' must be int, got str '3'"),
+        (b"shuffle = 1", "option 'shuffle' must be bool, got int 1"),
+        (b"lr = true", "option 'lr' must be float, got bool True"),
+        (b"[table]\nx = 1", "tables are not supported"),
+    ],
+)
+def test_a_hostile_config_file_is_a_usage_error(text, message, tmp_path):
+    from abinitio.cli.options import TrainConfig
+
+    path = tmp_path / "config.toml"
+    path.write_bytes(text)
+    with pytest.raises(UsageError, match=message):
+        TrainConfig().merged(read_toml(str(path)))
+
+
+def test_float_options_take_integers_from_a_file(tmp_path):
+    from abinitio.cli.options import TrainConfig
+
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"lr = 1\nepochs = 2")
+    config = TrainConfig().merged(read_toml(str(path)))
+    assert (config.lr, config.epochs) == (1, 2)
+
+
+# ---- memory: what a header claims is checked against what the file holds ------------
+def peak_bytes(read, path) -> int:
+    tracemalloc.start()
+    try:
+        read(path)
+    except (ValueError, UsageError):
+        pass
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+GB = 2**30
+
+
+def test_a_safetensors_header_claiming_a_gigabyte_allocates_nothing_like_it(tmp_path):
+    path = tmp_path / "claims.safetensors"
+    path.write_bytes(safetensors_bytes({"w": {"dtype": "U8", "shape": [GB],
+                                              "data_offsets": [0, GB]}}, bytes(16)))  # fmt: skip
+    assert peak_bytes(ab.load, path) < 2**20
+
+
+def test_a_npy_header_claiming_a_gigabyte_allocates_nothing_like_it(tmp_path):
+    path = tmp_path / "claims.npy"
+    np.save(path, np.zeros(4, np.uint8))
+    raw = path.read_bytes().replace(b"(4,)", b"(%d,)" % GB)
+    path.write_bytes(raw)
+    with pytest.raises(UsageError, match=r"claims\.npy'.*header promises shape \(1073741824,\)"):
+        read_input_array(str(path))
+    assert peak_bytes(read_input_array, str(path)) < 2**20
+    header_length = bytearray(raw)  # version 2.0 with a 4-byte header length of 2 GB
+    header_length[6:12] = bytes([2, 0]) + struct.pack("<I", 2 * GB)
+    path.write_bytes(bytes(header_length))
+    assert peak_bytes(read_input_array, str(path)) < 2**20
+
+
+def test_gzipped_idx_reads_no_more_than_its_header_promises(tmp_path):
+    bomb = tmp_path / "bomb-idx1-ubyte.gz"  # 10 values promised, 256 MB of zeros inside
+    bomb.write_bytes(fuzzing.gzip_bomb(bytes([0, 0, 8, 1, 0, 0, 0, 10]), 2**28))
+    with pytest.raises(ValueError, match=r"bomb-idx1-ubyte\.gz: too long IDX file"):
+        read_idx(bomb)
+    assert peak_bytes(read_idx, bomb) < 4 * 2**20
+    claims = tmp_path / "claims-idx1-ubyte.gz"  # a gigabyte promised, 64 KB inside
+    claims.write_bytes(fuzzing.gzip_bomb(bytes([0, 0, 8, 1]) + struct.pack(">I", GB), 2**16))
+    with pytest.raises(ValueError, match=r"claims-idx1-ubyte\.gz: truncated IDX file"):
+        read_idx(claims)
+    assert peak_bytes(read_idx, claims) < 4 * 2**20
+    small = tmp_path / "small-idx1-ubyte.gz"  # and a good file still reads
+    small.write_bytes(gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9])))
+    assert read_idx(small).tolist() == [7, 8, 9]
+
+
+# ---- hypothesis-driven mutation of every target ------------------------------------------
+@pytest.mark.parametrize("name", TARGETS)
+def test_the_seeds_are_read(name, tmp_path):
+    """The seeds are valid files: a mutation starts from something the reader accepts."""
+    target = TARGETS[name]
+    for seed in target.seeds:
+        assert fuzzing.check(target, seed, str(tmp_path)) is None
+        assert fuzzing.LAST["outcome"] == "accepted", fuzzing.LAST["outcome"]
+
+
+@pytest.mark.parametrize("name", TARGETS)
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_mutated_files_raise_only_documented_errors(name, data, tmp_path):
+    target = TARGETS[name]
+    seed = data.draw(st.sampled_from(target.seeds), label="seed")
+    rng = data.draw(st.randoms(use_true_random=False), label="mutations")
+    hostile = fuzzing.mutate(target, seed, rng)
+    started = time.perf_counter()
+    problem = fuzzing.check(target, hostile, str(tmp_path))
+    assert problem is None, f"{name}: {problem} (input {hostile[:200]!r})"
+    assert time.perf_counter() - started < 5, f"{name}: one input took over 5 s"
+
+
+def test_check_reports_an_undocumented_error(tmp_path):
+    """The harness can fail: a reader raising something it does not document is caught."""
+
+    def reader(path):
+        raise IndexError("list index out of range")
+
+    target = fuzzing.Target("broken", reader, (ValueError,), [b"x"], fuzzing.mutate_text, ".txt")
+    assert fuzzing.check(target, b"x", str(tmp_path)) == "IndexError: list index out of range"
+
+    def vague(path):
+        raise ValueError("something is wrong")
+
+    target = fuzzing.Target("vague", vague, (ValueError,), [b"x"], fuzzing.mutate_text, ".txt")
+    assert "does not name the file" in fuzzing.check(target, b"x", str(tmp_path))
