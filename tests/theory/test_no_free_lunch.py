@@ -43,7 +43,8 @@ def test_a_trained_network_averages_exactly_one_half_too():
 
 def test_learners_differ_per_function_but_not_on_average():
     nn_result = theory.off_training_set_accuracy(theory.nearest_neighbour, 3, [0, 7])
-    anti = theory.off_training_set_accuracy(theory.anti_learner(theory.nearest_neighbour), 3, [0, 7])
+    anti_nn = theory.anti_learner(theory.nearest_neighbour)
+    anti = theory.off_training_set_accuracy(anti_nn, 3, [0, 7])
     np.testing.assert_array_equal(nn_result.per_function + anti.per_function, 1.0)
     # parity is the anti-learner's friend: x -> x0 xor x1 xor x2 (training inputs 000, 111)
     parity = int("".join(str(b) for b in theory.boolean_inputs(3).sum(1) % 2), 2)

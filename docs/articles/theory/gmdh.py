@@ -73,10 +73,11 @@ for _ in range(1000):
     optimizer.zero_grad()
     nn.functional.mse_loss(mlp(xt), yt).backward()
     optimizer.step()
+mlp_test = mlp(ab.tensor(x_test.astype(np.float32))).detach().numpy()[:, 0]
 predictions = {
     "linear regression": np.c_[np.ones(len(x_test)), x_test] @ w,
     "GMDH": gmdh.predict(x_test),
-    "MLP (64 tanh, Adam)": mlp(ab.tensor(x_test.astype(np.float32))).detach().numpy()[:, 0],
+    "MLP (64 tanh, Adam)": mlp_test,
 }
 print(f"test MSE (variance of y: {y_test.var():.4f})")
 for name, p in predictions.items():

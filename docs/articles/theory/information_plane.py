@@ -60,7 +60,7 @@ for ax, activation in zip(axes, ["tanh", "relu"]):
     ax.set(title=f"{activation}, train accuracy {trace.accuracy[-1]:.2f}")
     ax.set_xlabel("I(X; T) (bits)")
     peak, final = plane[:, -1, 0].max(), plane[-1, -1, 0]
-    print(f"{activation}: last hidden layer I(X;T) peak {peak:.2f} -> final {final:.2f} bits")
+    print(f"{activation}: last layer's I(X;T) peak {peak:.2f}, final {final:.2f} bits")
 axes[0].set_ylabel("I(T; Y) (bits)")
 fig.colorbar(points, ax=axes, label="epoch")
 plt.show()

@@ -108,7 +108,8 @@ plt.show()
 bump = lambda x: np.sin(2 * x[:, 0]) * np.cos(2 * x[:, 1])  # noqa: E731
 for n in [4, 16, 64]:
     model = theory.train_network(bump, n, in_features=2, points=31, steps=300)
-    print(f"2-D, width {n:3d}: sup error {theory.sup_error(model, bump, points=31):.3f}")
+    error = theory.sup_error(model, bump, points=31)
+    print(f"2-D, width {n:3d}: sup error {error:.3f}")
 
 # %%
 # Related topics

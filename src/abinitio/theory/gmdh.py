@@ -14,6 +14,10 @@ stops when the best held-out error stops falling (by less than ``limit`` relativ
 and the model is the best unit of the last layer kept. Depth, the choice of inputs
 and every coefficient are thus chosen from the data, with no gradient descent at all.
 
+One guard is added to the method as published: L layers compose quadratics into a
+polynomial of degree 2^L, which can explode just outside the points it was fitted on,
+so each unit's output is clipped to the range it took on the samples given to ``fit``.
+
 The names follow the ``gmdh`` package's multilayer algorithm (``Mia``: ``k_best``,
 ``test_size``, ``limit``), with scikit-learn's ``fit``/``predict`` and trailing-underscore
 fitted attributes.
@@ -37,7 +41,9 @@ def _quadratic_features(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class GMDHLayer:
     """One grown layer: unit u takes inputs ``pairs[u]`` (indices into the previous
     layer's outputs, or into the features for layer 1), with ``coefficients[u]``
-    (c0..c5) and held-out mean squared error ``errors[u]``, best unit first.
+    (c0..c5) and held-out mean squared error ``errors[u]``, best unit first. Each
+    unit's output is clipped to ``[low[u], high[u]]``, the range it took on the samples
+    given to ``fit`` (None: no clipping).
 
     See the article docs/articles/theory/gmdh.py.
     """
@@ -45,10 +51,15 @@ class GMDHLayer:
     pairs: np.ndarray
     coefficients: np.ndarray
     errors: np.ndarray
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
 
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
         a, b = inputs[:, self.pairs[:, 0]], inputs[:, self.pairs[:, 1]]
-        return np.einsum("nuk,uk->nu", _quadratic_features(a, b), self.coefficients)
+        out = np.einsum("nuk,uk->nu", _quadratic_features(a, b), self.coefficients)
+        if self.low is None:
+            return out
+        return np.clip(out, self.low, self.high)
 
 
 class GMDHRegressor:
@@ -116,7 +127,11 @@ class GMDHRegressor:
         layer = GMDHLayer(pairs, coefficients, np.zeros(len(pairs)))
         layer.errors = np.mean((layer(held_out) - y_held_out[:, None]) ** 2, 0)
         keep = np.argsort(layer.errors, kind="stable")[: self.k_best]
-        return GMDHLayer(pairs[keep], coefficients[keep], layer.errors[keep])
+        kept = GMDHLayer(pairs[keep], coefficients[keep], layer.errors[keep])
+        seen = np.concatenate([kept(train), kept(held_out)])  # inputs only: no labels
+        kept.low, kept.high = seen.min(0), seen.max(0)
+        kept.errors = np.mean((kept(held_out) - y_held_out[:, None]) ** 2, 0)
+        return kept
 
     def fit(self, x, y) -> GMDHRegressor:
         """Grow layers on a random split of (x, y) until the held-out error stops falling."""

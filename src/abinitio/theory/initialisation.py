@@ -2,7 +2,8 @@
 
 For z_l = W_l h_{l-1} with n inputs, independent zero-mean weights and h = phi(z),
 
-    Var(z_l) = n Var(W_l) E[h_{l-1}^2],     Var(dL/dz_{l-1}) = n_out Var(W_l) E[phi'^2] Var(dL/dz_l).
+    Var(z_l) = n Var(W_l) E[h_{l-1}^2],
+    Var(dL/dz_{l-1}) = n_out Var(W_l) E[phi'(z_{l-1})^2] Var(dL/dz_l).
 
 tanh is linear near 0 (E[h^2] ~ Var(z), phi' ~ 1): Var(W) = 1/n keeps both steady, and
 Xavier/Glorot (2010) takes 2 / (n_in + n_out), which is 1/n for square layers. ReLU keeps
