@@ -149,3 +149,4 @@ plt.show()
 # * :ref:`article-activation_functions`: the non-polynomial :math:`\sigma` it needs
 # * :ref:`article-regularisation`: more capacity also means more room to over-fit
 # * :ref:`article-gradient_descent`: how the trained networks were fitted
+# * :ref:`article-universal_approximation_constructed`: the proof's bounds, measured

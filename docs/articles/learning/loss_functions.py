@@ -134,3 +134,4 @@ print(
 # * :ref:`article-backpropagation`: the backward pass starts from the loss
 # * :ref:`article-gradient_descent`: minimising the loss
 # * :ref:`article-regularisation`: penalties added to the loss
+# * :ref:`article-information_theory`: cross-entropy as a coding cost, in bits

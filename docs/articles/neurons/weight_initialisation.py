@@ -129,3 +129,4 @@ print(
 # * :ref:`article-normalisation_and_encoding`: scaling the inputs, the first layer's share
 # * :ref:`article-layers`: the layers being initialised
 # * :ref:`article-residual_networks`: initialisation and skip connections against vanishing gradients
+# * :ref:`article-initialisation_in_depth`: variances forwards and backwards through 30 layers
