@@ -80,6 +80,18 @@ def simulate(strategy: str, X_pool, y_pool, X_test, y_test, *, model_fn, num_cla
     return loop.run(rounds, evaluate=lambda fitted: fitted.score(X_test, y_test))
 
 
+def pool_and_test(data):
+    """The training split as the pool and the test split, flattened to (N, features).
+    MNIST-1D's signals (unlike the digits' [0, 1] pixels) are standardised with the pool's
+    mean and standard deviation: no label is needed for that."""
+    x_pool = np.asarray(data.x_train, dtype=np.float32).reshape(len(data.x_train), -1)
+    x_test = np.asarray(data.x_test, dtype=np.float32).reshape(len(data.x_test), -1)
+    if data.name == "mnist1d":
+        mean, std = x_pool.mean(), x_pool.std()
+        x_pool, x_test = (x_pool - mean) / std, (x_test - mean) / std
+    return x_pool, x_test
+
+
 def curve_summary(histories: list) -> dict:
     """Mean and standard deviation over seeds of the accuracy at each label count."""
     labels = [record["labels"] for record in histories[0]]

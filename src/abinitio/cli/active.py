@@ -88,7 +88,7 @@ def _flat(x: np.ndarray) -> np.ndarray:
 # ---- simulated: learning curves of several strategies --------------------------------------
 def _simulate(args) -> int:
     from abinitio.active import curve_summary, labels_to_reach, simulate
-    from abinitio.active.simulate import default_model_fn
+    from abinitio.active.simulate import default_model_fn, pool_and_test
     from abinitio.cli import registry
 
     dataset = args.dataset or "digits"
@@ -96,7 +96,7 @@ def _simulate(args) -> int:
         raise UsageError(f"active: --dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
     names = ["random"] + [n for n in _strategies(args.strategy) if n != "random"]
     data = registry.load_dataset(dataset)
-    x_pool, x_test = _flat(data.x_train), _flat(data.x_test)
+    x_pool, x_test = pool_and_test(data)
     needed = args.initial + args.query * (args.rounds - 1)
     if needed > len(x_pool):
         raise UsageError(
