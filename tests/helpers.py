@@ -26,7 +26,7 @@ def require(module: str):
     except ImportError as error:
         if os.environ.get("CI"):
             pytest.fail(f"CI must install {module!r} for this test: {error}", pytrace=False)
-        pytest.skip(f"{module} is not installed: {error}")
+        pytest.skip(f"{module} is not installed: {error}", allow_module_level=True)
 
 
 def random_inputs(shapes, domain=(-2.0, 2.0), dtype=np.float32, rng=None):

@@ -12,6 +12,7 @@ import pytest
 from abinitio.data import DataLoader, TensorDataset, datasets
 from abinitio.data.datasets import DatasetSplits, TextCorpus, stratified_split
 from abinitio.data.datasets import bundled as bundled_module
+from helpers import require
 
 TOY = {
     "moons": lambda **kw: datasets.moons(**kw),
@@ -56,7 +57,7 @@ def test_toy_sets_shapes_dtypes_and_determinism(name):
 
 @pytest.mark.parametrize("name", ["moons", "circles"])
 def test_moons_and_circles_match_scikit_learn_without_noise(name):
-    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    sklearn_datasets = require("sklearn.datasets")
     if name == "moons":
         ours = datasets.moons(101, noise=0.0)
         points, labels = sklearn_datasets.make_moons(101, shuffle=False)
@@ -125,7 +126,7 @@ def test_stratified_split_keeps_class_shares():
 
 
 def test_digits():
-    pytest.importorskip("sklearn")
+    require("sklearn")
     data = datasets.digits()
     _check_splits(data, 1797, (1, 8, 8), 10)
     assert data.x_train.min() == 0 and data.x_train.max() == 1
@@ -142,7 +143,7 @@ def test_digits():
 @pytest.fixture(scope="module")
 def mnist1d_cache(tmp_path_factory):
     """Generate MNIST-1D once per session into a temporary cache directory."""
-    pytest.importorskip("mnist1d")
+    require("mnist1d")
     cache = tmp_path_factory.mktemp("abinitio-cache")
     numpy_state, python_state = np.random.get_state(), random.getstate()
     data = datasets.mnist1d(cache_dir=cache)

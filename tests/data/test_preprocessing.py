@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 import abinitio as ab
+from helpers import require
 
-pytest.importorskip("sklearn")
+require("sklearn")
 
 from abinitio.data.preprocessing import (  # noqa: E402  (after the skip: needs scikit-learn)
     LabelEncoder,

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import require
 
 pytestmark = pytest.mark.docs
 
@@ -29,9 +30,9 @@ def sphinx_build(source: Path, out: Path) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory):
     """A fresh build of a copy of docs/ (nothing cached: every example runs)."""
-    pytest.importorskip("sphinx")
-    pytest.importorskip("sphinx_gallery")
-    pytest.importorskip("furo")
+    require("sphinx")
+    require("sphinx_gallery")
+    require("furo")
     root = tmp_path_factory.mktemp("site")
     shutil.copytree(DOCS, root / "docs", ignore=shutil.ignore_patterns(*GENERATED))
     (root / "src").symlink_to(DOCS.parent / "src")  # conf.py documents ../src
@@ -64,7 +65,7 @@ def test_source_pages_and_api_pages_exist(built_site):
 def test_a_broken_example_fails_the_build(tmp_path):
     """A throwaway Sphinx-Gallery project with the site's error handling and one example
     that raises: the build must fail and name the error."""
-    pytest.importorskip("sphinx_gallery")
+    require("sphinx_gallery")
     site = runpy.run_path(str(DOCS / "conf.py"))["sphinx_gallery_conf"]
     assert site["only_warn_on_example_error"] is False  # what makes the site's build fail
     (tmp_path / "examples").mkdir()

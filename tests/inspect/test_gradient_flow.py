@@ -12,6 +12,7 @@ from abinitio import nn
 from abinitio.inspect import gradient_flow
 from abinitio.models import PlainMLP, ResidualMLP
 from abinitio.nn import functional as F
+from helpers import require
 
 EXAMPLE = pathlib.Path(__file__).parents[2] / "examples" / "vanishing_gradient.py"
 
@@ -120,7 +121,7 @@ def test_a_computed_loss_gives_gradients_only_and_bad_losses_are_refused():
 
 
 def test_gradient_flow_figure_and_report_section(spiral_batch):
-    pytest.importorskip("matplotlib")
+    require("matplotlib")
     from abinitio.viz import figure_to_png, gradient_flow_figure, gradient_flow_section
     from abinitio.viz.report import render_report
 

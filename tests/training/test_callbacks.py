@@ -8,6 +8,7 @@ import pytest
 
 import abinitio as ab
 from abinitio.training import Trainer
+from helpers import require
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
@@ -26,7 +27,7 @@ def _fit_with_progress(bar_file, monkeypatch, stdout):
 
 
 def test_no_progress_bar_when_the_output_is_not_a_terminal(monkeypatch):
-    pytest.importorskip("tqdm")
+    require("tqdm")
     bar, out = io.StringIO(), io.StringIO()
     _fit_with_progress(bar, monkeypatch, out)
     assert bar.getvalue() == ""
@@ -36,7 +37,7 @@ def test_no_progress_bar_when_the_output_is_not_a_terminal(monkeypatch):
 
 
 def test_a_progress_bar_on_a_terminal(monkeypatch):
-    pytest.importorskip("tqdm")
+    require("tqdm")
     bar = _Terminal()
     _fit_with_progress(bar, monkeypatch, _Terminal())
     assert "epoch 1/2" in bar.getvalue() and "%|" in bar.getvalue()

@@ -5,8 +5,9 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import require
 
-pytest.importorskip("matplotlib")
+require("matplotlib")
 
 from matplotlib.figure import Figure  # noqa: E402
 

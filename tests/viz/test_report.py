@@ -7,8 +7,9 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
+from helpers import require
 
-pytest.importorskip("matplotlib")
+require("matplotlib")
 
 from abinitio.viz import Section, figure_to_png, line_plot, write_report  # noqa: E402
 
