@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     commands.add_parser("info", help="versions of abinitio and its libraries")
     # ---- subcommand: rl (issue 16) ----
+    from abinitio.cli.rl import add_parser as add_rl_parser
+
+    add_rl_parser(commands)
     # ---- subcommands: cv, tune (issue 18) ----
     from abinitio.cli import cv as cv_command, tune as tune_command  # noqa: I001
 

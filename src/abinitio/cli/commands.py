@@ -134,6 +134,12 @@ def info(args) -> int:
     return 0
 
 
+def rl(args) -> int:
+    from abinitio.cli import rl as reinforcement
+
+    return reinforcement.run(args)
+
+
 def cv(args) -> int:
     from abinitio.cli import cv as cross_validation
 
