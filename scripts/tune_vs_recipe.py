@@ -2,10 +2,11 @@
 command line's default recipe, both scored by the same 5-fold cross-validation on the
 training split (the test split is not used).
 
-    python scripts/tune_vs_recipe.py --model mlp --trials 30 --seeds 0 1 2
+    python scripts/tune_vs_recipe.py --model mlp --trials 30 --epochs 10 --seeds 0 1 2
 
-Prints, per seed, the recipe's and the tuned configuration's 5-fold CV accuracy, the
-number of pruned trials and the wall time.
+Trials train ``--epochs`` epochs (default: the recipe's); the recipe keeps its own (30 for
+the MLP on digits). Prints, per seed, the recipe's and the tuned configuration's 5-fold CV
+accuracy, the number of pruned trials and the wall time.
 """
 
 import argparse
@@ -37,12 +38,13 @@ def main() -> None:
                                  out="/tmp/tune_vs_recipe"))  # fmt: skip
         from abinitio.tune import create_study
 
-        base = tuning.base_config(options)
+        base = tuning.base_config(options)  # the recipe, with --epochs per trial
         study = create_study(None, None, seed=seed, epochs=base.epochs)
         study.optimize(tuning.objective_for(options, data), n_trials=args.trials)
         pruned = sum(t.state.name == "PRUNED" for t in study.trials)
         tuned = tuning.trial_config(base, study.best_params)
-        recipe = cross_validate_recipe(base, data, 5)["scores"]["test_accuracy"]
+        default = tuning.base_config({**options, "epochs": None})  # abinitio train's recipe
+        recipe = cross_validate_recipe(default, data, 5)["scores"]["test_accuracy"]
         best = cross_validate_recipe(tuned, data, 5)["scores"]["test_accuracy"]
         print(
             f"seed {seed}: recipe {np.mean(recipe):.4f} ± {np.std(recipe, ddof=1):.4f}  "

@@ -157,6 +157,8 @@ PUBLIC_NAMESPACES = [
     # ---- issue 15: snn ----
     # ---- issue 16: distributions, rl ----
     # ---- issue 18: sklearn, tune ----
+    "abinitio.sklearn",
+    "abinitio.tune",
     # ---- issue 19: active ----
     # ---- issue 20: own data ----
     # ---- issue 21: theory ----

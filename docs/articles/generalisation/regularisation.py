@@ -165,3 +165,4 @@ print(
 # * :ref:`article-universal_approximation`: capacity, the other side of over-fitting
 # * :ref:`article-feedforward_networks`: the networks being regularised
 # * :ref:`article-training_loop`: a validation set and early stopping
+# * :ref:`article-cross_validation`: measuring the generalisation gap over k folds

@@ -106,3 +106,4 @@ plt.show()
 # * :ref:`article-regularisation`: the other hyperparameters that fight over-fitting
 # * :ref:`article-universal_approximation`: the width of a layer is a hyperparameter too
 # * :ref:`article-training_loop`: a scheduler stepped by a callback, and early stopping
+# * :ref:`article-hyperparameter_tuning`: searching the learning rate with Optuna

@@ -59,6 +59,7 @@ def add_parser(commands) -> None:
     tune.add_argument("--config", metavar="FILE.toml", help="options, and [space] overrides")
     tune.add_argument("--out", help="folder (default runs/tune-<study> or runs/tune-<time>)")
     tune.add_argument("--no-retrain", action="store_true", help="skip retraining the best")
+    tune.add_argument("--no-report", action="store_true", help="skip report.html (plots)")
 
 
 # ---- 1. everything checked before any trial ------------------------------------------------
@@ -228,11 +229,19 @@ def tune(args) -> int:
     registry.build_model(base, data)  # a model that does not fit the data fails here
     for config in _extreme_configs(base, options["space"]):
         registry.build_model(config, data)
+    created = not os.path.isdir(options["out"])
     os.makedirs(options["out"], exist_ok=True)
     from abinitio.tune import create_study, finished_trials, storage_from_url
 
-    study = create_study(options["storage"], options["study"], options["sampler"],
-                         options["pruner"], seed=options["seed"], epochs=base.epochs)  # fmt: skip
+    try:  # a database driver that is not installed, a server that does not answer
+        study = create_study(options["storage"], options["study"], options["sampler"],
+                             options["pruner"], seed=options["seed"],
+                             epochs=base.epochs)  # fmt: skip
+    except Exception as error:
+        if created:
+            os.rmdir(options["out"])  # nothing was done: leave nothing behind
+        message = f"--storage {options['storage']}: cannot open the study: {error}"
+        raise UsageError(message) from None
     missing = max(options["trials"] - len(finished_trials(study)), 0)
     print(f"study {options['study']!r} ({options['storage'] or 'in memory'}): "
           f"{len(study.trials)} trials stored, running {missing} more, "
@@ -243,7 +252,8 @@ def tune(args) -> int:
         _run_workers(options, missing)
         storage = storage_from_url(options["storage"])
         study = optuna.load_study(study_name=options["study"], storage=storage)
-    return finish(study, options, base, retrain=not getattr(args, "no_retrain", False))
+    return finish(study, options, base, retrain=not getattr(args, "no_retrain", False),
+                  report=not getattr(args, "no_report", False))  # fmt: skip
 
 
 def _optimize_here(study, options, data, n_trials: int) -> None:
@@ -292,7 +302,8 @@ def _extreme_configs(base: TrainConfig, space) -> list:
 
 
 # ---- 3. and 4. the best trial retrained, the report -----------------------------------------
-def finish(study, options: dict, base: TrainConfig, retrain: bool = True) -> int:
+def finish(study, options: dict, base: TrainConfig, retrain: bool = True,
+           report: bool = True) -> int:  # fmt: skip
     from abinitio.cli.train import train, write_json
     from abinitio.tune import finished_trials, write_study_report
 
@@ -332,11 +343,12 @@ def finish(study, options: dict, base: TrainConfig, retrain: bool = True) -> int
         print(f"best configuration retrained on the whole training split: {run_dir} "
               f"(test accuracy {results['test_accuracy']:.2%})")  # fmt: skip
     write_json(os.path.join(options["out"], "study.json"), payload)
-    report = os.path.join(options["out"], "report.html")
-    write_study_report(
-        study, report, summary, title=f"tuning {options['model']} on {options['dataset']}"
-    )
-    print(f"report: {report}")
+    if not report:
+        return 0
+    path = os.path.join(options["out"], "report.html")
+    title = f"tuning {options['model']} on {options['dataset']}"
+    write_study_report(study, path, summary, title=title)
+    print(f"report: {path}")
     return 0
 
 

@@ -10,6 +10,8 @@ with like.
 
 from __future__ import annotations
 
+import os
+
 import abinitio as ab
 from abinitio import nn
 from abinitio.data import DataLoader
@@ -103,6 +105,7 @@ class Objective:
         loader = DataLoader(self.train_set, batch_size=batch_size, shuffle=True)
         history = trainer.fit(loader, DataLoader(self.val_set, batch_size=512), self.epochs)
         last = history.epochs[-1]
+        trial.set_user_attr("worker", os.getpid())  # which process ran it (with --jobs N)
         if "val_accuracy" in last:
             trial.set_user_attr("val_accuracy", last["val_accuracy"])
         return last["val_loss"]

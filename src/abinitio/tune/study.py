@@ -70,7 +70,7 @@ def create_study(storage=None, study_name: str | None = None, sampler: str = "tp
         sampler: ``"tpe"`` (default: a tree-structured Parzen estimator models where good
             trials were) or ``"random"``; ``seed`` seeds it.
         pruner: ``"median"`` (prune below the median of earlier trials at the same
-            epoch, after 5 trials and 2 epochs), ``"hyperband"`` or ``"none"``.
+            epoch, from the 6th trial and the 2nd epoch on), ``"hyperband"`` or ``"none"``.
         epochs: the most epochs a trial runs (Hyperband's ``max_resource``).
 
     See the article docs/articles/generalisation/hyperparameter_tuning.py.
