@@ -55,11 +55,16 @@ def plane_part(seeds, epochs):
             t = time.time()
             trace = theory.trace_information_plane(activation, epochs=epochs,
                                                    record_every=max(1, epochs // 40), seed=seed)
-            ixt = trace.plane[:, :, 0]
-            peak = ixt.max(0)
+            ixt, recorded = trace.plane[:, :, 0], np.array(trace.epochs)
+            fitted = np.searchsorted(recorded, recorded[-1] // 10)  # after 1/10 of the run
             print(f"  {activation} seed {seed} ({time.time() - t:.0f} s), train acc"
-                  f" {trace.accuracy[-1]:.3f}; per layer I(X;T) peak -> final (bits): "
-                  + ", ".join(f"{p:.2f}->{e:.2f}" for p, e in zip(peak, ixt[-1])))
+                  f" {trace.accuracy[-1]:.3f}; per layer I(X;T) in bits at epoch 1,"
+                  f" {recorded[fitted]}, its peak after that (epoch), final:")
+            for layer in range(ixt.shape[1]):
+                late = ixt[fitted:, layer]
+                print(f"    layer {layer + 1}: {ixt[0, layer]:.2f}, {ixt[fitted, layer]:.2f},"
+                      f" {late.max():.2f} ({recorded[fitted + late.argmax()]}),"
+                      f" {ixt[-1, layer]:.2f}; I(T;Y) final {trace.plane[-1, layer, 1]:.3f}")
 
 
 def optimiser_part(seeds):
