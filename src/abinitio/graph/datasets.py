@@ -127,7 +127,7 @@ def _rewired(graph, rng, triangles: bool, at_least: int, tries: int = 300):
 
 
 def triangle_graphs(num_graphs: int = 400, min_nodes: int = 10, max_nodes: int = 20,
-                    average_degree: float = 3.0, min_triangles: int = 3,
+                    average_degree: float = 3.0, min_triangles: int = 5,
                     seed: int = 0) -> list:  # fmt: skip
     """Graph classification: label 1 if the graph has triangles (at least
     ``min_triangles``), 0 if it has none.

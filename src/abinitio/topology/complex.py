@@ -40,7 +40,8 @@ class SimplicialComplex:
     Args:
         simplices: iterables of vertex labels (ints), e.g. ``[(0, 1, 2), (2, 3)]``.
         close: also add every face of every simplex given. Without it, a list that lacks
-            a face is an error naming the face, since a complex must contain them.
+            an edge or higher face is an error naming the face, since a complex must
+            contain them (vertices are always added).
 
     Attributes:
         simplices: ``simplices[k]`` is the sorted list of k-simplices (sorted tuples);
@@ -68,7 +69,7 @@ class SimplicialComplex:
         for simplex in given:
             for size in range(1, len(simplex)):
                 for face in itertools.combinations(simplex, size):
-                    if face not in given and not close:
+                    if face not in given and size > 1 and not close:
                         raise ValueError(
                             f"SimplicialComplex: the simplex {simplex} has the face {face}, "
                             "which is not in the list; a complex holds every face of its "
@@ -80,13 +81,15 @@ class SimplicialComplex:
         self._position = [{s: i for i, s in enumerate(level)} for level in self.simplices]
 
     @classmethod
-    def clique_complex(cls, edges, max_dim: int = 2, num_nodes: int | None = None):
+    def clique_complex(cls, edge_index, max_dim: int = 2, num_nodes: int | None = None):
         """The clique (flag) complex of a graph: every clique of k + 1 nodes becomes a
-        k-simplex, up to dimension ``max_dim``. ``edges`` is an edge list or (2, E)."""
+        k-simplex, up to dimension ``max_dim``. ``edge_index`` is (2, E), as in
+        :class:`abinitio.graph.Graph`."""
         import networkx as nx
 
-        edges = np.asarray(edges)
-        pairs = edges.T if edges.ndim == 2 and edges.shape[0] == 2 else edges
+        from abinitio.graph.utils import check_edge_index
+
+        pairs = check_edge_index(edge_index, num_nodes).T
         graph = nx.Graph()
         graph.add_nodes_from(range(num_nodes or 0))
         graph.add_edges_from((int(a), int(b)) for a, b in pairs if a != b)
@@ -117,7 +120,7 @@ class SimplicialComplex:
             return sparse.csr_matrix((count(k - 1), count(k)), dtype=np.float32)
         simplices = np.array(self.simplices[k])  # (n_k, k + 1), rows sorted
         faces_sorted = np.array(self.simplices[k - 1]).reshape(-1, k)
-        base = int(simplices.max()) + 1
+        base = int(self.simplices[0][-1][0]) + 1  # the largest vertex, plus one
         face_keys = _keys(faces_sorted, base)  # ascending: the list is sorted
         rows, cols, signs = [], [], []
         for i in range(k + 1):  # face i drops vertex i: one vectorised pass per position
