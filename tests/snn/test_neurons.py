@@ -55,7 +55,8 @@ def test_interspike_interval_with_reset_to_zero_matches_formula(beta, current):
 def test_reset_by_subtraction_keeps_the_excess_and_fires_at_rate_i_over_theta():
     # beta = 1 (no leak), subtract reset: an integrate-and-fire neuron whose long-run rate
     # is I / theta exactly, whatever the phase
-    spikes, mems = run_leaky(snn.Leaky(beta=1.0, threshold=1.0), np.full((1000, 1), 0.37, np.float32))
+    currents = np.full((1000, 1), 0.37, np.float32)
+    spikes, mems = run_leaky(snn.Leaky(beta=1.0, threshold=1.0), currents)
     assert abs(spikes.sum() - 370) <= 1
     # the excess above theta is kept: U after the reset step = U_before - theta + I
     t = int(np.nonzero(spikes[:, 0])[0][0])
@@ -200,8 +201,9 @@ def test_leaky_matches_snntorch(reset, surrogate):
     snntorch = _snntorch()
     import snntorch.surrogate as sts
 
+    grad = getattr(snn.surrogate, surrogate)()
     ours = snn.Leaky(beta=0.8, threshold=0.7, reset_mechanism=reset, learn_beta=True,
-                     learn_threshold=True, spike_grad=getattr(snn.surrogate, surrogate)())  # fmt: skip
+                     learn_threshold=True, spike_grad=grad)  # fmt: skip
     theirs = snntorch.Leaky(beta=0.8, threshold=0.7, reset_mechanism=reset, learn_beta=True,
                             learn_threshold=True, spike_grad=getattr(sts, surrogate)())  # fmt: skip
     _compare(ours, theirs, INPUTS, 1, ("beta", "threshold"))

@@ -20,7 +20,7 @@ Example:
     1.0
 """
 
-from abinitio.snn import functional, spikegen, surrogate, utils
+from abinitio.snn import functional, plots, spikegen, surrogate, timing, utils
 from abinitio.snn.models import SpikingCNN, SpikingMLP
 from abinitio.snn.multistep import MultiStepLeaky
 from abinitio.snn.neurons import (
@@ -50,8 +50,10 @@ __all__ = [
     "Synaptic",
     "firing_rate",
     "functional",
+    "plots",
     "sparsity",
     "spikegen",
     "surrogate",
+    "timing",
     "utils",
 ]

@@ -14,6 +14,8 @@ the rate-coded count loss (``ce_count_loss``), so these models train with the or
 
 from __future__ import annotations
 
+import numpy as np
+
 from abinitio.nn.modules.container import Sequential
 from abinitio.nn.modules.conv import Conv2d
 from abinitio.nn.modules.linear import Linear
@@ -25,6 +27,10 @@ from abinitio.snn.multistep import MultiStepLeaky
 from abinitio.tensor import Tensor
 
 ENCODINGS = ("rate", "latency", "none")
+
+
+def _pair(value) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 class _SpikingClassifier(Module):
@@ -41,6 +47,16 @@ class _SpikingClassifier(Module):
         self.spike_grad = spike_grad or surrogates.fast_sigmoid(slope=25)
         self._neuron = dict(beta=beta, spike_grad=self.spike_grad, fused=fused,
                             time_steps=self.time_steps)  # fmt: skip
+        # inputs are mapped to [0, 1] by (x - low) / (high - low), clipped, before encoding
+        self.register_buffer("input_range", Tensor(np.array([0.0, 1.0], np.float32)))
+
+    def set_input_range(self, low: float, high: float) -> None:
+        """Map inputs from [low, high] to the firing probabilities [0, 1] (e.g. the
+        training set's min and max, for standardised data such as MNIST-1D)."""
+        if not high > low:
+            raise ValueError(f"{type(self).__name__}: input range needs high > low, got "
+                             f"[{low}, {high}]")  # fmt: skip
+        self.input_range = Tensor(np.array([low, high], np.float32))
 
     def lif(self) -> MultiStepLeaky:
         return MultiStepLeaky(**self._neuron)
@@ -48,10 +64,15 @@ class _SpikingClassifier(Module):
     def encode(self, x: Tensor) -> Tensor:
         """(N, ...) values in [0, 1] -> spikes (T, N, ...); with encoding "none", x is
         already spike trains, batch first (N, T, ...), and is only made time-major."""
+        if self.encoding != "none":
+            low, high = self.input_range.numpy().tolist()
+            if (low, high) != (0.0, 1.0):
+                values = x.detach().numpy() if isinstance(x, Tensor) else np.asarray(x)
+                x = np.clip((values - low) / (high - low), 0, 1)
         if self.encoding == "rate":
             return spikegen.rate(x, self.time_steps)
         if self.encoding == "latency":
-            return spikegen.latency(x, self.time_steps, tau=5, threshold=0.01, normalize=True,
+            return spikegen.latency(x, self.time_steps, threshold=0.01, normalize=True,
                                     linear=True, clip=True)  # fmt: skip
         if x.ndim < 2 or x.shape[1] != self.time_steps:
             raise ValueError(
@@ -121,8 +142,10 @@ class SpikingCNN(_SpikingClassifier):
     ``SpikingCNN(1, 10, (28, 28), channels=(12, 64), kernel_size=5)``.
 
     Args:
-        in_channels, num_classes, image_size: the data.
-        channels: output channels of each stage; kernel_size, padding: of each convolution.
+        in_channels, num_classes, image_size: the data; a signal is an image of height 1
+            (then kernels and pooling run along its length only).
+        channels: output channels of each stage; kernel_size, padding: of each convolution
+            (a number or a pair).
         time_steps, encoding, beta, spike_grad, fused: as in :class:`SpikingMLP`.
 
     Shape: input (N, C, H, W) -> spike counts (N, num_classes).
@@ -138,16 +161,20 @@ class SpikingCNN(_SpikingClassifier):
 
     def __init__(self, in_channels: int, num_classes: int, image_size, channels=(12, 64),
                  kernel_size: int = 5, padding: int = 0, time_steps: int = 25,
-                 encoding: str = "rate", beta=0.9, spike_grad=None, fused: bool = True) -> None:  # fmt: skip
+                 encoding: str = "rate", beta=0.9, spike_grad=None,
+                 fused: bool = True) -> None:  # fmt: skip
         super().__init__(time_steps, encoding, beta, spike_grad, fused)
         height, width = image_size
+        kh, kw = _pair(kernel_size)
+        ph, pw = _pair(padding)
+        pool = (1 if height == 1 else 2, 2)  # a signal (1 x L) is pooled along L only
         stages = []
         previous = in_channels
         for c in channels:
-            stages.append(Sequential(Conv2d(previous, c, kernel_size, padding=padding),
-                                     MaxPool2d(2), self.lif()))  # fmt: skip
-            height = (height + 2 * padding - kernel_size + 1) // 2
-            width = (width + 2 * padding - kernel_size + 1) // 2
+            stages.append(Sequential(Conv2d(previous, c, (kh, kw), padding=(ph, pw)),
+                                     MaxPool2d(pool), self.lif()))  # fmt: skip
+            height = (height + 2 * ph - kh + 1) // pool[0]
+            width = (width + 2 * pw - kw + 1) // pool[1]
             previous = c
         if height < 1 or width < 1:
             raise ValueError(f"SpikingCNN: images of size {tuple(image_size)} are too small "

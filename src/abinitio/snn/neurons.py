@@ -335,7 +335,8 @@ class Lapicque(LIF):
 
     def __init__(self, beta=None, R=None, C=None, time_step=1.0, threshold=1.0,
                  spike_grad=None, init_hidden=False, learn_beta=False,
-                 learn_threshold=False, reset_mechanism="subtract", output=False) -> None:  # fmt: skip
+                 learn_threshold=False, reset_mechanism="subtract",
+                 output=False) -> None:  # fmt: skip
         if beta is None and (R is None or C is None):
             raise ValueError("Lapicque: give beta, or both R and C")
         if time_step <= 0:
@@ -415,7 +416,8 @@ class RLeaky(_Recurrent, LIF):
 
     def __init__(self, beta, V=1.0, all_to_all=True, linear_features=None, threshold=1.0,
                  spike_grad=None, init_hidden=False, learn_beta=False, learn_threshold=False,
-                 learn_recurrent=True, reset_mechanism="subtract", output=False) -> None:  # fmt: skip
+                 learn_recurrent=True, reset_mechanism="subtract",
+                 output=False) -> None:  # fmt: skip
         super().__init__(beta, threshold, spike_grad, init_hidden, learn_beta,
                          learn_threshold, reset_mechanism, output)  # fmt: skip
         self._init_recurrent(V, all_to_all, linear_features, learn_recurrent)

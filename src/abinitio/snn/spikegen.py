@@ -27,8 +27,11 @@ def _array(data, where: str) -> np.ndarray:
 
 
 def _steps(num_steps, where: str) -> int:
-    if isinstance(num_steps, bool) or not isinstance(num_steps, (int, np.integer)) or num_steps <= 0:
-        raise ValueError(f"spikegen.{where}: num_steps must be a positive integer, got {num_steps!r}")
+    integer = isinstance(num_steps, (int, np.integer)) and not isinstance(num_steps, bool)
+    if not integer or num_steps <= 0:
+        raise ValueError(
+            f"spikegen.{where}: num_steps must be a positive integer, got {num_steps!r}"
+        )
     return int(num_steps)
 
 
@@ -73,7 +76,9 @@ def latency_times(data, num_steps: int, tau: float = 1.0, threshold: float = 0.0
     ``normalize`` rescales tau so that the latest finite time is T - 1."""
     x = _array(data, "latency")
     if x.size and (x.min() < 0 or x.max() > 1):
-        raise ValueError(f"spikegen.latency: values must be in [0, 1], got [{x.min():g}, {x.max():g}]")
+        raise ValueError(
+            f"spikegen.latency: values must be in [0, 1], got [{x.min():g}, {x.max():g}]"
+        )
     below = x < threshold
     safe = np.where(below, 1.0, x)
     if linear:
@@ -87,7 +92,8 @@ def latency_times(data, num_steps: int, tau: float = 1.0, threshold: float = 0.0
 
 
 def latency(data, num_steps: int, tau: float = 1.0, threshold: float = 0.01,
-            linear: bool = False, normalize: bool = False, clip: bool = False) -> Tensor:  # fmt: skip
+            linear: bool = False, normalize: bool = False,
+            clip: bool = False) -> Tensor:  # fmt: skip
     """Latency coding: one spike per value, at step round(t) of :func:`latency_times`
     (earlier for larger values). Times beyond the last step fire at the last step, as do
     values below ``threshold`` unless ``clip=True`` removes their spike.
