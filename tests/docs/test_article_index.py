@@ -155,6 +155,9 @@ PUBLIC_NAMESPACES = [
     "abinitio.viz",
     # ---- issue 14: graph, topology ----
     # ---- issue 15: snn ----
+    "abinitio.snn",
+    "abinitio.snn.surrogate",
+    "abinitio.snn.functional",
     # ---- issue 16: distributions, rl ----
     # ---- issue 18: sklearn, tune ----
     "abinitio.sklearn",

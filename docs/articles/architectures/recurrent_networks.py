@@ -181,3 +181,4 @@ plt.show()
 # * :ref:`article-residual_networks`: the vanishing gradient, across layers
 # * :ref:`article-transformers`: sequences read all at once, by attention
 # * :ref:`article-activation_functions`: the sigmoid and tanh inside the gates
+# * :ref:`article-training_through_time`: spiking networks, trained by the same BPTT

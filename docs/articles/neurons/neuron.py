@@ -136,3 +136,4 @@ plt.show()
 # * :ref:`article-activation_functions`: the choices for :math:`f` and their derivatives
 # * :ref:`article-weight_initialisation`: where :math:`\mathbf{w}` starts
 # * :ref:`article-backpropagation`: how the gradients above are computed for any network
+# * :ref:`article-spiking_neurons`: neurons that keep time: spikes, a leaky membrane

@@ -32,6 +32,10 @@ def write_run_report(path, config, data, model, history, results, report, predic
     metrics = {**report, "loss": results["test_loss"]}
     if config.model in GRADIENT_FLOW_MODELS:
         extra_sections = [*extra_sections, _gradient_flow(model, data)]
+    if config.model in ("snn", "csnn"):  # spiking networks (issue 15): rasters, rates
+        from abinitio.cli.snn import report_sections
+
+        extra_sections = [*extra_sections, *report_sections(model, data)]
     return write_report(path, title=f"{config.model} on {config.dataset}", summary=summary,
                         history=history.epochs, test_metrics=metrics,
                         class_names=list(data.classes), misclassified=misclassified,
