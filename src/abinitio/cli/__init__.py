@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", metavar="FILE.toml", help="options from a TOML file")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     # ---- train options: graphs and topology (issue 14) ----
+    train.add_argument("--hidden", type=int, help="graphs: hidden channels per layer")
+    train.add_argument("--nodes", type=int, help="--dataset sbm: number of nodes")
     # ---- train options: spiking networks (issue 15) ----
     train.add_argument("--time-steps", type=int, help="snn/csnn: simulation steps (25)")
     train.add_argument("--encoding", help="snn/csnn: rate (default) or latency")

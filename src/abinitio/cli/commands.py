@@ -40,11 +40,14 @@ def evaluate(args) -> int:
     from abinitio.cli import train as training
     from abinitio.nn import CrossEntropyLoss
     from abinitio.optim import SGD
+    from abinitio.cli import graph as graph_cli  # issue 14
     from abinitio.cli import tabular
     from abinitio.training import Trainer
 
     if tabular.handles_run(args.run_dir):  # a table or an image folder (issue 20)
         return tabular.evaluate_run(args)
+    if graph_cli.handles_run(args.run_dir):  # graphs and topology (issue 14)
+        return graph_cli.evaluate_run(args)
     config, data, model = training.load_trained_model(args.run_dir)
     _, _, test_loader = training.loaders(data, config)
     trainer = Trainer(model, SGD(model.parameters(), lr=0.0), CrossEntropyLoss(),
@@ -93,12 +96,15 @@ def read_input_array(path: str) -> np.ndarray:
 
 def predict(args) -> int:
     from abinitio import Tensor, no_grad
+    from abinitio.cli import graph as graph_cli  # issue 14
     from abinitio.cli import tabular
     from abinitio.cli import train as training
 
     if tabular.handles_run(args.run_dir):  # a CSV file, an image or a folder (issue 20)
         return tabular.predict_own_data(args)
     array = read_input_array(args.input)
+    if graph_cli.handles_run(args.run_dir):  # node indices or edge flows (issue 14)
+        return graph_cli.predict_run(args, array)
     config, data, model = training.load_trained_model(args.run_dir)
     batch = training.as_batch(np.asarray(array, dtype=np.float32), data.input_shape)
     with no_grad():

@@ -45,6 +45,8 @@ class TrainConfig:
     steps_per_epoch: int | None = None
     out: str | None = None
     # ---- graphs and topology (issue 14) ----
+    hidden: int | None = None  # graphs: hidden channels per layer
+    nodes: int | None = None  # --dataset sbm: number of nodes
     # ---- spiking networks (issue 15) ----
     time_steps: int | None = None  # snn/csnn: simulation steps per sample
     encoding: str | None = None  # snn/csnn: rate or latency

@@ -232,3 +232,14 @@ from abinitio.cli.snn import SNN_MODELS, SNN_RECIPES  # noqa: E402
 
 MODELS.update(SNN_MODELS)
 MODEL_RECIPES.update(SNN_RECIPES)
+
+
+# ---- graphs and topology (issue 14): karate|sbm|cora|citeseer|graphs|trajectories, trained by
+# abinitio.cli.graph ----
+from abinitio.cli.graph import GRAPH_DEFAULT_MODELS, GRAPH_MODEL_RECIPES  # noqa: E402
+from abinitio.cli.graph import GRAPH_MODELS, GRAPH_RECIPES  # noqa: E402
+
+MODELS.update(GRAPH_MODELS)
+RECIPES.update(GRAPH_RECIPES)
+MODEL_RECIPES.update(GRAPH_MODEL_RECIPES)
+DEFAULT_MODELS.update(GRAPH_DEFAULT_MODELS)

@@ -18,13 +18,15 @@ import numpy as np
 
 import abinitio as ab
 from abinitio import nn
+from abinitio.cli import graph as graph_cli
 from abinitio.cli import registry
 from abinitio.cli import tabular as own_data
 from abinitio.cli.options import TrainConfig, UsageError, read_toml, to_toml
 from abinitio.data import DataLoader, Subset, TensorDataset
 from abinitio.data.datasets.splits import stratified_split
-from abinitio.serialization import CheckpointError, save, write_atomically
+from abinitio.serialization import CheckpointError, save, temporaries, write_atomically
 from abinitio.training import Callback, Trainer, classification_report
+from abinitio.training.checkpoint import checkpoint_path
 from abinitio.training.metrics import predicted_classes
 
 CONFIG_NAME, MODEL_NAME, METRICS_NAME, REPORT_NAME = (
@@ -101,6 +103,8 @@ def train(config: TrainConfig, run_dir: str | None = None, resume: bool = False,
         from abinitio.cli.text import train_text
 
         return train_text(config, run_dir, resume, progress, log)
+    if graph_cli.handles(config.dataset):  # graphs and topology (issue 14)
+        return graph_cli.train_graph(config, run_dir, resume, progress, log)
     if own_data.handles(config.dataset):  # tables and image folders (issue 20)
         return own_data.train_own_data(config, run_dir, resume, progress, log)
     data = registry.load_dataset(config.dataset)
@@ -114,6 +118,8 @@ def train(config: TrainConfig, run_dir: str | None = None, resume: bool = False,
     run_dir = run_dir or config.out or default_run_dir(config)
     if not resume:
         _create_run_dir(run_dir, config)
+    else:
+        resume = continue_from(run_dir, log)
     train_loader, val_loader, test_loader = loaders(data, config)
     log(f"run directory: {run_dir}")
     nn.summary(model, (1, *data.input_shape), print_fn=log)
@@ -139,6 +145,19 @@ def _create_run_dir(run_dir: str, config: TrainConfig) -> None:
     text = to_toml({**config.as_dict(), "out": run_dir})
     write_atomically(os.path.join(run_dir, CONFIG_NAME),
                      lambda temporary: Path(temporary).write_text(text, "utf-8"))  # fmt: skip
+
+
+def continue_from(run_dir: str, log=print) -> bool:
+    """Ready a run directory for ``--resume``: remove the temporary files that writes cut
+    short by a kill left behind, and say whether a checkpoint exists to continue from.
+    Without one (the run was stopped in its first epoch) it starts again from epoch 1,
+    which, seeded as it is, gives the same run."""
+    for path in temporaries(run_dir):
+        os.remove(path)
+    if os.path.exists(checkpoint_path(run_dir)):
+        return True
+    log(f"{run_dir} has no checkpoint yet (stopped in epoch 1): starting from epoch 1")
+    return False
 
 
 def evaluate_model(trainer, data, test_loader) -> dict:

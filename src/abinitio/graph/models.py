@@ -82,12 +82,15 @@ class GraphSAGE(BasicGNN):
 
 class GAT(BasicGNN):
     """Graph attention network (Velickovic et al. 2018): hidden layers of ``heads`` heads
-    (concatenated, ``hidden_channels`` in all), an output layer of one head, ELU between.
+    (concatenated, ``hidden_channels`` in all), an output layer of one head, ELU between;
+    ``attention_dropout`` drops attention weights (``dropout`` drops features).
 
     See the article docs/articles/structures/graph_neural_networks.py.
     """
 
-    def make_conv(self, in_channels, out_channels, last, heads: int = 8, **options):
+    def make_conv(self, in_channels, out_channels, last, heads: int = 8,
+                  attention_dropout: float = 0.0, **options):  # fmt: skip
+        options["dropout"] = attention_dropout
         if last:
             return GATConv(in_channels, out_channels, heads=1, **options)
         if out_channels % heads:
