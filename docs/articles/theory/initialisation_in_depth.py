@@ -67,8 +67,9 @@ plt.show()
 
 # %%
 # He + ReLU keeps both at their starting size; Xavier + ReLU halves them at every
-# layer; tanh under Xavier shrinks slowly (tanh's slope is below one away from zero),
-# and under He it sits near saturation. The gradient reaching layer 1 is what trains it.
+# layer. Tanh under Xavier shrinks slowly (its slope is below one away from zero);
+# under He its forward variance settles at a fixed point instead, while the gradient
+# grows on its way back to the input. The gradient reaching layer 1 is what trains it.
 #
 # Training the same 30-layer network
 # ----------------------------------

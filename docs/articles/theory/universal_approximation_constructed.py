@@ -87,6 +87,8 @@ for ax, (name, (f, constants)) in zip(axes, targets.items()):
         ax.loglog(widths, bound, "k:", label="proven bound (ReLU)")
         assert all(e <= b + 1e-5 for e, b in zip(built, bound))
     ax.set(title=name, xlabel="hidden units n")
+    ax.set_xticks(widths, [str(n) for n in widths])
+    ax.minorticks_off()
     print(f"{name:7s} built:", " ".join(f"{e:.4f}" for e in built))
     print(f"{name:7s} trained:", " ".join(f"{e:.4f}" for e in trained))
 axes[0].set_ylabel("sup |f - g|")
