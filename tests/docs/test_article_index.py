@@ -159,6 +159,8 @@ PUBLIC_NAMESPACES = [
     "abinitio.snn.surrogate",
     "abinitio.snn.functional",
     # ---- issue 16: distributions, rl ----
+    "abinitio.distributions",
+    "abinitio.rl",
     # ---- issue 18: sklearn, tune ----
     "abinitio.sklearn",
     "abinitio.tune",

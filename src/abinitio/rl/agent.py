@@ -226,6 +226,8 @@ def evaluate(agent: Agent, episodes: int = 100, seed: int = 10_000,
 
     Returns:
         ``{"returns": [...], "lengths": [...], "mean": ..., "std": ...}``.
+
+    See the article docs/articles/learning/reinforcement_learning.py.
     """
     if int(episodes) < 1:
         raise ValueError(f"evaluate: episodes must be at least 1, got {episodes}")

@@ -20,6 +20,8 @@ class RolloutBuffer:
         >>> buffer = RolloutBuffer(2, 1, obs_shape=(3,), action_shape=())
         >>> buffer.obs.shape, buffer.actions.dtype
         ((2, 1, 3), dtype('int64'))
+
+    See the article docs/articles/learning/reinforcement_learning.py.
     """
 
     def __init__(self, num_steps: int, num_envs: int, obs_shape: tuple, action_shape: tuple,
@@ -91,6 +93,8 @@ class ReplayBuffer:
         ...            np.array([False, True, False]))
         >>> len(buffer), buffer.sample(2, np.random.default_rng(0))["obs"].shape
         (3, (2, 2))
+
+    See the article docs/articles/learning/reinforcement_learning.py.
     """
 
     FIELDS = ("obs", "actions", "rewards", "next_obs", "terminated")

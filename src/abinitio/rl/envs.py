@@ -21,7 +21,10 @@ ALGORITHMS_FOR_SPACE = {
 
 
 class UnsupportedEnvironmentError(ValueError):
-    """An environment that cannot be made or that the algorithm cannot act in."""
+    """An environment that cannot be made or that the algorithm cannot act in.
+
+    See the article docs/articles/learning/reinforcement_learning.py.
+    """
 
 
 def gymnasium():

@@ -50,6 +50,8 @@ def discounted_returns(rewards, terminated, truncated, gamma: float, next_values
     Example:
         >>> discounted_returns([1, 1, 1], [0, 0, 1], [0, 0, 0], gamma=0.5).tolist()
         [1.75, 1.5, 1.0]
+
+    See the article docs/articles/learning/reinforcement_learning.py.
     """
     squeeze = np.ndim(rewards) == 1
     r = _as_float("rewards", rewards)
@@ -100,6 +102,8 @@ def generalized_advantage_estimate(rewards, values, next_values, terminated, tru
         ...     [1.0, 1.0], [0.5, 0.5], [0.5, 0.0], [0, 1], [0, 0], gamma=1.0, gae_lambda=1.0)
         >>> adv.tolist(), ret.tolist()
         ([1.5, 0.5], [2.0, 1.0])
+
+    See the article docs/articles/learning/reinforcement_learning.py.
     """
     squeeze = np.ndim(rewards) == 1
     r = _as_float("rewards", rewards)
