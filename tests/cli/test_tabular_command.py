@@ -166,7 +166,7 @@ def test_an_image_folder_trains_to_90_percent_skipping_a_bad_file(tmp_path, caps
     "content, arguments, message",
     [
         ("a,b\n1,x\n2,y\n", ["--target", "c"], "--target c: "),
-        ("a,b\n1,x\n2,y\n", [], "needs --target COLUMN, the column to predict; its columns are: a, b"),
+        ("a,b\n1,x\n2,y\n", [], "needs --target COLUMN, the column to predict; its columns are: a"),
         ("a,b\n1,x\n2,x\n", ["--target", "b"], "has a single value ('x') in 2 rows"),
         ("a,b\n1,x\n2\n", ["--target", "b"], "line 3 has 1 fields, but the header has 2"),
         ("a,b\n1,x\n2,y\n", ["--target", "b", "--task", "regression"],

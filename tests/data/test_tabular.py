@@ -119,7 +119,7 @@ def test_unknown_level_and_missing_column_errors():
     new = Table({"age": ["1"], "income": ["2"], "smoker": ["yes"], "colour": ["purple"],
                  "city": ["c1"]}, source="new.csv")  # fmt: skip
     with pytest.raises(tabular.UnknownLevelError, match=r"new.csv line 2: column 'colour' has "
-                       r"the level 'purple', unseen in training.*--handle-unknown bucket"):  # fmt: skip
+                       r"the level 'purple', unseen in training.*--handle-unknown bucket"):
         pre.transform(new)
     assert pre.unknown_levels(new) == [("colour", "purple", 2)]
     with pytest.raises(ValueError, match="lacks the column\\(s\\) 'city'"):
@@ -224,8 +224,9 @@ def test_tabular_mlp_matches_torch(torch):
     class TorchTabularMLP(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.embeddings = torch.nn.ModuleList([torch.nn.Embedding(4, 2), torch.nn.Embedding(3, 2)])
-            self.layers = torch.nn.Sequential(torch.nn.Linear(7, 5), torch.nn.ReLU(), torch.nn.Linear(5, 1))
+            tnn = torch.nn
+            self.embeddings = tnn.ModuleList([tnn.Embedding(4, 2), tnn.Embedding(3, 2)])
+            self.layers = tnn.Sequential(tnn.Linear(7, 5), tnn.ReLU(), tnn.Linear(5, 1))
             self.wide = torch.nn.Linear(7, 1, bias=False)
             self.register_buffer("target_mean", torch.tensor([2.0]))
             self.register_buffer("target_std", torch.tensor([3.0]))

@@ -165,7 +165,12 @@ PUBLIC_NAMESPACES = [
     "abinitio.sklearn",
     "abinitio.tune",
     # ---- issue 19: active ----
+    "abinitio.active",
+    "abinitio.nn.finetune",
+    "abinitio.training.finetune",
     # ---- issue 20: own data ----
+    "abinitio.data.tabular",
+    "abinitio.data.transforms",
     # ---- issue 21: theory ----
     "abinitio.theory",
 ]

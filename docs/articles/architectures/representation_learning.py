@@ -105,3 +105,4 @@ plt.show()
 # * :ref:`article-normalisation_and_encoding`: the preparation data still needs
 # * :ref:`article-activation_functions`: the tanh that bends the plane
 # * :ref:`article-convolutional_networks`: the feature maps a CNN learns
+# * :ref:`article-feature_engineering`: hand-made features against learned embeddings

@@ -162,3 +162,4 @@ print("class indices for cat, bird, dog:", labels.transform(["cat", "bird", "dog
 # * :ref:`article-learning_rate`: why one bad feature caps the learning rate
 # * :ref:`article-loss_functions`: class indices as targets of the cross-entropy
 # * :ref:`article-weight_initialisation`: initialisation assumes inputs of unit scale
+# * :ref:`article-feature_engineering`: whole tables of your own, and learned embeddings

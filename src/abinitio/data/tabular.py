@@ -25,7 +25,8 @@ this process or in ``abinitio predict`` a month later. Nothing is pickled.
 
 Example:
     >>> import io
-    >>> table = read_csv(io.StringIO("age,colour,smoker,y\\n30,red,yes,1\\n,blue,no,0\\n50,red,,1\\n"))
+    >>> text = "age,colour,smoker,y\\n30,red,yes,1\\n,blue,no,0\\n50,red,,1\\n"
+    >>> table = read_csv(io.StringIO(text))
     >>> table
     Table(rows=3, columns=['age', 'colour', 'smoker', 'y'])
     >>> kinds = infer_column_types(table, target="y")
@@ -132,6 +133,8 @@ def read_csv(path, delimiter: str | None = None) -> Table:
     Example:
         >>> read_csv(io.StringIO("a;b\\n1;x\\n2;y\\n"))["b"].tolist()
         ['x', 'y']
+
+    See the article docs/articles/data/feature_engineering.py.
     """
     name = str(path) if isinstance(path, (str, os.PathLike)) else getattr(path, "name", "<csv>")
     if isinstance(path, (str, os.PathLike)):
@@ -255,6 +258,8 @@ def infer_column_types(table: Table, target: str | None = None, *, categorical=(
         >>> t = Table({"n": ["1", "2"], "zip": ["7", "8"], "ok": ["yes", "NO"]})
         >>> infer_column_types(t, categorical="zip")
         {'n': 'numeric', 'zip': 'categorical', 'ok': 'boolean'}
+
+    See the article docs/articles/data/feature_engineering.py.
     """
     overrides = {"categorical": _split_names(categorical), "numeric": _split_names(numeric),
                  "embedding": _split_names(embed), "drop": _split_names(drop)}  # fmt: skip
@@ -315,7 +320,10 @@ def _to_boolean(x):
 
 
 class UnknownLevelError(ValueError):
-    """A categorical value at predict time that the training rows never had."""
+    """A categorical value at predict time that the training rows never had.
+
+    See the article docs/articles/data/feature_engineering.py.
+    """
 
 
 class TabularPreprocessor:

@@ -29,7 +29,10 @@ class TabularMLP(nn.Module):
     The regression output scale (fixed buffers, not learned) lets the layers work on a
     target of mean 0 and std 1 whatever its units, while the loss, the metrics and the
     predictions are in the units of the data. Gradients flow into every embedding row that
-    a batch uses: dL/dE_j[k] = sum of dL/dh over the rows whose index is k.
+    a batch uses: dL/dE_j[k] = sum of dL/dh over the rows whose index is k. The rows
+    start from N(0, 0.01^2), not nn.Embedding's N(0, 1): from a large random start the
+    layers after it can decode arbitrary codes, and the codes stay arbitrary; from a
+    small one they spread out along what the loss needs (the article shows both).
 
     ``wide=True`` adds a linear model of h beside the deep one ("wide & deep", Cheng et
     al. 2016): on small, nearly linear tables (diabetes) the network then starts from what
@@ -76,6 +79,10 @@ class TabularMLP(nn.Module):
         self.embeddings = nn.ModuleList(
             [nn.Embedding(c, d) for c, d in zip(cardinalities, embedding_dims)]
         )
+        for table in self.embeddings:
+            # small codes at the start (fastai's tabular models use std 0.01): the levels
+            # then spread out only as far as the loss asks, along what matters
+            nn.init.normal_(table.weight, std=0.01)
         layers, width = [], n_continuous + sum(embedding_dims)
         for size in hidden_sizes:
             layers += [nn.Linear(width, size), nn.ReLU()]

@@ -26,6 +26,8 @@ def regression_report(targets, predictions) -> dict:
         >>> r = regression_report([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
         >>> round(r["mae"], 4), round(r["rmse"], 4), round(r["r2"], 4)
         (0.3333, 0.5774, 0.5)
+
+    See the article docs/articles/data/feature_engineering.py.
     """
     totals = RegressionTotals(REGRESSION_METRICS)
     totals.add(np.asarray(predictions), np.asarray(targets))

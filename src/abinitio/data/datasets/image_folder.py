@@ -75,7 +75,7 @@ def find_classes(directory: str) -> tuple[list[str], dict[str, int]]:
 
 
 def make_dataset(directory: str, class_to_idx: dict, extensions=IMG_EXTENSIONS,
-                 is_valid_file=None, allow_empty: bool = False) -> list[tuple[str, int]]:  # fmt: skip
+                 is_valid_file=None, allow_empty: bool = False) -> list:  # fmt: skip
     """Every ``(path, class index)`` under the class folders, in sorted order.
 
     Raises FileNotFoundError naming the class folders that hold no valid file (unless
@@ -182,4 +182,4 @@ class ImageFolder(Dataset):
 
     def __repr__(self) -> str:
         counts = np.bincount(self.targets, minlength=len(self.classes)).tolist()
-        return f"ImageFolder(root={self.root!r}, classes={self.classes}, samples per class={counts})"
+        return f"ImageFolder(root={self.root!r}, classes={self.classes}, per class={counts})"

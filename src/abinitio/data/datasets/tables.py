@@ -96,8 +96,8 @@ def iris() -> Table:
     """Fisher's 150 irises: sepal and petal length and width, target ``species``.
 
     Example:
-        >>> iris().names
-        ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)', 'species']
+        >>> iris().names[:2], iris().names[-1]
+        (['sepal length (cm)', 'sepal width (cm)'], 'species')
     """
     return _sklearn("load_iris", "iris", "classification", "species")
 
