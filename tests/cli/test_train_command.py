@@ -101,11 +101,13 @@ def test_two_d_data_gets_a_decision_boundary(tmp_path):
     assert "Decision boundary" in (out / "report.html").read_text()
 
 
-def test_digits_mlp_reaches_97_percent(tmp_path):
+def test_digits_mlp_reaches_95_percent(tmp_path):
+    """96.4-97.5% over seeds 0-4 (scripts/seed_results.py): the threshold is 1.4 points
+    below the worst seed (it was 97%, above seed 3's 96.4%)."""
     out = tmp_path / "digits-mlp"
     assert main(["train", "--model", "mlp", "--out", str(out), "--no-progress"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["test_accuracy"] >= 0.97
+    assert metrics["test_accuracy"] >= 0.95
     assert len(metrics["history"]) == 30
     assert 'model = "mlp"' in (out / "config.toml").read_text()
 
