@@ -153,6 +153,25 @@ def test_information_plane_of_a_copy_and_of_a_constant():
     np.testing.assert_allclose(plane, [[4.0, 1.0], [0.0, 0.0]], atol=1e-12)
 
 
+def test_fixed_bin_width_sees_scale_and_adaptive_bins_do_not():
+    rng = np.random.default_rng(0)
+    t, labels = rng.uniform(0, 0.5, (256, 2)), rng.integers(0, 2, 256)
+    adaptive = theory.information_plane([t, 10 * t], labels)
+    np.testing.assert_allclose(adaptive[0], adaptive[1], atol=1e-12)
+    fixed = theory.information_plane([t, 10 * t], labels, bin_width=2 / 30)
+    assert fixed[1, 0] > fixed[0, 0] + 1  # ten times the scale: many more occupied bins
+
+
+def test_trace_information_plane_records_bounded_values():
+    trace = theory.trace_information_plane("relu", sizes=(6, 5, 3), epochs=4, record_every=2)
+    assert trace.epochs == [1, 2, 4] and trace.plane.shape == (3, 2, 2)
+    x, y = theory.binary_task(6)
+    h_y = theory.entropy(np.bincount(y), base=2)
+    assert (trace.plane[..., 0] <= 6 + 1e-9).all() and (trace.plane >= -1e-9).all()
+    assert (trace.plane[..., 1] <= h_y + 1e-9).all()
+    assert len(trace.accuracy) == 3 and x.shape == (64, 6)
+
+
 @pytest.mark.parametrize(
     "call, error, message",
     [

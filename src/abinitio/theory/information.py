@@ -338,10 +338,14 @@ def mutual_information(
 # ---- the information plane -----------------------------------------------------------
 
 
-def information_plane(activations, labels, bins: int = 30) -> np.ndarray:
+def information_plane(
+    activations, labels, bins: int = 30, bin_width: float | None = None
+) -> np.ndarray:
     """I(X; T) and I(T; Y) in bits for each layer T, by binning (Shwartz-Ziv & Tishby
     2017): every unit's activations are cut into ``bins`` equal-width bins over the
-    layer's [min, max], and T is the tuple of bin numbers. Each row of the input X is
+    layer's [min, max] (or, with ``bin_width``, into bins of that fixed width, as Saxe
+    et al. 2018 did: then the estimate also grows with the activations' scale), and T
+    is the tuple of bin numbers. Each row of the input X is
     a distinct, equally likely sample and T is a function of X, so I(X; T) = H(T) and
     I(T; Y) = H(T) - sum_y p(y) H(T | Y = y) = H(Y) - H(Y | T).
 
@@ -362,9 +366,12 @@ def information_plane(activations, labels, bins: int = 30) -> np.ndarray:
         t = t.reshape(len(t), -1)
         if len(t) != len(y):
             raise ValueError(f"activations[{i}] has {len(t)} rows, labels {len(y)}")
-        low, high = t.min(), t.max()
-        width = (high - low) / bins if high > low else 1.0
-        codes = _codes(np.minimum(((t - low) / width).astype(np.int64), bins - 1), bins)
+        if bin_width is not None:
+            codes = _codes(np.floor(t / bin_width).astype(np.int64), bins)
+        else:
+            low, high = t.min(), t.max()
+            width = (high - low) / bins if high > low else 1.0
+            codes = _codes(np.minimum(((t - low) / width).astype(np.int64), bins - 1), bins)
         h_t = _plugin_entropy(codes)
         h_t_given_y = sum(
             np.mean(y == c) * _plugin_entropy(np.unique(codes[y == c], return_inverse=True)[1])
@@ -414,11 +421,14 @@ def trace_information_plane(
     lr: float = 0.01,
     batch_size: int = 256,
     bins: int = 30,
+    bin_width: float | None = 2 / 30,
     seed: int = 0,
 ) -> InformationPlaneTrace:
     """Train a ``sizes`` network (each hidden layer followed by ``activation``, then a
     2-way linear read-out) with Adam on :func:`binary_task` (85% of the inputs) and
-    record :func:`information_plane` of the hidden layers over all inputs.
+    record :func:`information_plane` of the hidden layers over all inputs, with bins of
+    width ``bin_width`` (Saxe et al.'s 2/30: 30 bins across tanh's range; ``None``: 30
+    bins over each layer's [min, max] at each record, which hides a growing scale).
 
     Saxe et al. (2018) found that the "compression phase" (I(X; T) falling late in
     training, after fitting) appears with saturating tanh units but not with ReLU:
@@ -456,6 +466,6 @@ def trace_information_plane(
             correct = (h.numpy().argmax(1) == y)[train].mean()
             trace.epochs.append(epoch)
             trace.accuracy.append(float(correct))
-            plane = information_plane(layers, y, bins)[None]
+            plane = information_plane(layers, y, bins, bin_width)[None]
             trace.plane = np.concatenate([trace.plane, plane])
     return trace
