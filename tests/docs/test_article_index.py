@@ -154,6 +154,9 @@ PUBLIC_NAMESPACES = [
     "abinitio.inspect",
     "abinitio.viz",
     # ---- issue 14: graph, topology ----
+    "abinitio.graph",
+    "abinitio.topology",
+    "abinitio.sparse",
     # ---- issue 15: snn ----
     "abinitio.snn",
     "abinitio.snn.surrogate",

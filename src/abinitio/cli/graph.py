@@ -196,7 +196,17 @@ def loaders(kind, data, config):
             DataLoader(test, batch_size=256))  # fmt: skip
 
 
+MODELS_FOR = {"graphs": ("gin",), "trajectories": ("scnn", "gcn")}
+
+
 def check_options(config) -> None:
+    """Refuse a bad option or a model the data set cannot use, before building the data."""
+    name = config.dataset.partition(":")[0]
+    allowed = MODELS_FOR.get(name, NODE_MODELS)
+    if config.model not in allowed:
+        what = {"graphs": "whole graphs", "trajectories": "edge flows"}.get(name, "nodes")
+        raise UsageError(f"--dataset {name} classifies {what}: choose --model "
+                         f"{'|'.join(allowed)}, got {config.model!r}")  # fmt: skip
     for name in ("hidden", "layers", "heads", "nodes"):
         value = getattr(config, name, None)
         if value is not None and value < 1:

@@ -128,15 +128,18 @@ def flow_section(data, model):
     flows, labels, complex_, points = data
     with ab.no_grad():
         predicted = model(ab.tensor(flows[400:, :, None])).argmax(-1).numpy()
+    from matplotlib.collections import LineCollection
+
     edges = np.array(complex_.simplices[1])
+    segments = points[edges]  # (n_edges, 2 ends, 2 coordinates)
     figure, axis = plt.subplots(figsize=(5, 5))
-    for a, b in edges:
-        axis.plot(*points[[a, b]].T, color="lightgrey", linewidth=0.4)
+    axis.add_collection(LineCollection(segments, colors="lightgrey", linewidths=0.4))
     colours = plt.cm.tab10(np.arange(3))
     for t in range(9):
         used = np.flatnonzero(flows[400 + t])
-        for e in used:
-            axis.plot(*points[edges[e]].T, color=colours[predicted[t]], linewidth=1.5)
+        axis.add_collection(LineCollection(segments[used], colors=colours[predicted[t]],
+                                           linewidths=1.5))  # fmt: skip
+    axis.autoscale()
     axis.set_title("9 test trajectories coloured by predicted class")
     axis.set_aspect("equal")
     plt.close("all")

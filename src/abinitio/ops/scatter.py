@@ -91,7 +91,10 @@ class IndexSelect(Function):
     """y = the slices of x at ``index`` along ``dim`` (``torch.index_select``), a gather.
     dL/dx = index_add of g at ``index``: slices picked twice receive both gradients. The
     backward is the same segment sum as :class:`IndexAdd` (SciPy's CSR product where it
-    can), not ``np.add.at``."""
+    can), not ``np.add.at``.
+
+    See the article docs/articles/structures/graph_neural_networks.py.
+    """
 
     @staticmethod
     def forward(ctx, x, index, dim):
@@ -106,7 +109,10 @@ class IndexSelect(Function):
 
 class IndexAdd(Function):
     """out = input; out[index[k]] += alpha * source[k] along ``dim`` (``torch.index_add``).
-    dL/d input = g;  dL/d source[k] = alpha * g[index[k]] (a gather of g along ``dim``)."""
+    dL/d input = g;  dL/d source[k] = alpha * g[index[k]] (a gather of g along ``dim``).
+
+    See the article docs/articles/structures/graph_neural_networks.py.
+    """
 
     @staticmethod
     def forward(ctx, input, index, source, dim, alpha):
@@ -137,7 +143,10 @@ class ScatterReduce(Function):
       sum:  dL/d input = g,          dL/d src[k] = g_t
       mean: dL/d input = g / n,      dL/d src[k] = g_t / n(t)
       amax/amin: g split evenly between input and src values equal to the result.
-    Without include_self, dL/d input is 0 wherever something was scattered."""
+    Without include_self, dL/d input is 0 wherever something was scattered.
+
+    See the article docs/articles/structures/graph_neural_networks.py.
+    """
 
     @staticmethod
     def forward(ctx, input, index, src, dim, reduce, include_self):

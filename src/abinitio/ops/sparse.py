@@ -63,7 +63,10 @@ class _Compressed:
 
 class SparseMM(Function):
     """out = A @ D for A sparse (values v at rows i, columns j) and D dense (K, F).
-    VJP: dL/dD = A^T @ g;  dL/dv_k = sum_f g[i_k, f] * D[j_k, f]."""
+    VJP: dL/dD = A^T @ g;  dL/dv_k = sum_f g[i_k, f] * D[j_k, f].
+
+    See the article docs/articles/structures/graph_neural_networks.py.
+    """
 
     @staticmethod
     def forward(ctx, values, dense, sparse):
