@@ -195,3 +195,16 @@ def test_bad_image_folders_exit_2(tmp_path, capsys):
     assert "Found no valid file for the classes digit3" in capsys.readouterr().err
     assert main(["train", "--dataset", "california_housing", "--no-progress"]) == 2
     assert "california_housing:PATH" in capsys.readouterr().err
+
+
+def test_resume_continues_a_tabular_run_bit_for_bit(table_file, tmp_path):
+    import abinitio as ab
+
+    common = ["--dataset", f"csv:{table_file}", "--target", "price", "--no-progress"]
+    assert main(["train", *common, "--epochs", "4", "--out", str(tmp_path / "whole")]) == 0
+    assert main(["train", *common, "--epochs", "2", "--out", str(tmp_path / "half")]) == 0
+    assert main(["train", "--resume", str(tmp_path / "half"), "--epochs", "4",
+                 "--no-progress"]) == 0  # fmt: skip
+    whole, resumed = (ab.load(tmp_path / name / "model.safetensors") for name in ("whole", "half"))
+    for name in whole:
+        np.testing.assert_array_equal(whole[name].numpy(), resumed[name].numpy(), err_msg=name)
