@@ -49,7 +49,8 @@ def run(task: str, seed: int) -> dict:
                           if sum(e["return"] for e in agent.episodes[i - 99 : i + 1]) / 100
                           >= threshold), None)  # fmt: skip
         record.update(episodes=len(agent.episodes), solved_at_episode=solved_at,
-                      train_mean_100=agent.mean_return(100), solved=solved_at is not None)  # fmt: skip
+                      train_mean_100=agent.mean_return(100),
+                      solved=solved_at is not None)  # fmt: skip
     else:
         # DQN: stop once the greedy policy is solved (checked every 10,000 steps on 20
         # episodes, then confirmed on the 100 of the final score; evaluation steps are not

@@ -32,7 +32,8 @@ def test_dqn_refuses_continuous_actions_and_names_the_algorithms_that_fit():
 
 @pytest.mark.parametrize(
     "make",
-    [lambda s: PPO("CartPole-v1", seed=s, **SMALL_PPO), lambda s: DQN("CartPole-v1", seed=s, **SMALL_DQN)],
+    [lambda s: PPO("CartPole-v1", seed=s, **SMALL_PPO),
+     lambda s: DQN("CartPole-v1", seed=s, **SMALL_DQN)],
     ids=["ppo", "dqn"],
 )
 def test_one_seed_gives_one_run_bit_for_bit(make):
@@ -45,7 +46,8 @@ def test_one_seed_gives_one_run_bit_for_bit(make):
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: PPO("CartPole-v1", seed=1, **SMALL_PPO), lambda: DQN("CartPole-v1", seed=1, **SMALL_DQN),
+    [lambda: PPO("CartPole-v1", seed=1, **SMALL_PPO),
+     lambda: DQN("CartPole-v1", seed=1, **SMALL_DQN),
      lambda: PPO("Pendulum-v1", seed=1, num_envs=2, num_steps=16, num_minibatches=2,
                  update_epochs=2, normalize_observation=True, normalize_reward=True)],
     ids=["ppo", "dqn", "ppo-pendulum-normalized"],

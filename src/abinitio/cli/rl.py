@@ -65,7 +65,8 @@ def _make_agent(args):
     for name in ("steps", "num_envs", "eval_episodes"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            raise UsageError(f"--{name.replace('_', '-')}: expected a positive integer, got {value}")
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag}: expected a positive integer, got {value}")
     if args.lr is not None and not args.lr > 0:
         raise UsageError(f"--lr: expected a positive number, got {args.lr}")
     overrides = {}
@@ -137,8 +138,10 @@ def train(args) -> int:
     except KeyboardInterrupt:
         progress.close()
         agent.save_checkpoint(run_dir)
-        raise TrainingInterrupted(f"interrupted at step {agent.global_step:,}; continue "
-                                  f"with: abinitio rl train --resume {run_dir}") from None  # fmt: skip
+        raise TrainingInterrupted(
+            f"interrupted at step {agent.global_step:,}; continue with: "
+            f"abinitio rl train --resume {run_dir}"
+        ) from None
     progress.close()
     seconds = time.perf_counter() - started
     result = evaluate_agent(agent, episodes=args.eval_episodes)

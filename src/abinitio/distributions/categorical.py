@@ -11,7 +11,7 @@ from abinitio.tensor import Tensor
 
 
 class Categorical(Distribution):
-    """A draw from ``{0, ..., K-1}`` with probabilities ``p_k`` (``torch.distributions.Categorical``).
+    """A draw from ``{0, ..., K-1}`` with probabilities ``p_k`` (torch's ``Categorical``).
 
     Given logits ``l`` (any real numbers) the probabilities are a softmax::
 

@@ -59,7 +59,9 @@ def check_action_space(algo: str, space) -> None:
     fits = ALGORITHMS_FOR_SPACE.get(kind, ())
     if algo in fits:
         if kind == "Box" and len(space.shape) != 1:
-            raise UnsupportedEnvironmentError(f"{algo}: Box action spaces must be vectors, got {space}")
+            raise UnsupportedEnvironmentError(
+                f"{algo}: Box action spaces must be vectors, got {space}"
+            )
         return
     names = ", ".join(fits) if fits else "none of ppo, a2c, dqn, reinforce"
     raise UnsupportedEnvironmentError(
