@@ -6,6 +6,7 @@ Adam steps after each round; test accuracy on the held-out split after each roun
 
     python scripts/active_curves.py [--dataset digits|mnist1d|both] [--seeds 5]
                                     [--strategies random,margin,...] [--out results.json]
+    python scripts/active_curves.py --merge a.json b.json     # tables of split runs
 
 Prints, per data set: each strategy's mean accuracy (and spread) at 50, 100, 180 and 300
 labels, and the labels it needs to reach random sampling's accuracy at 300.
@@ -42,6 +43,9 @@ def run(name: str, strategies, seeds: int, rounds: int = 30) -> dict:
 
 
 def table(name: str, summaries: dict) -> None:
+    if "random" not in summaries:
+        print(f"\n{name}: no random baseline among {', '.join(summaries)}")
+        return
     target = summaries["random"]["mean"][-1]
     columns = [50, 100, 180, 300]
     print(f"\n{name}: mean +- std over seeds; random reaches {target:.1%} at 300 labels")
@@ -61,8 +65,20 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument("--out", help="write every curve as JSON here")
+    parser.add_argument("--merge", nargs="+", metavar="JSON",
+                        help="only print the tables of earlier --out files, merged")  # fmt: skip
     args = parser.parse_args()
-    strategies = ["random"] + [s for s in args.strategies.split(",") if s != "random"]
+    if args.merge:  # runs split over several processes (one per strategy group)
+        merged = {}
+        for path in args.merge:
+            with open(path, encoding="utf-8") as file:
+                for name, summaries in json.load(file).items():
+                    merged.setdefault(name, {}).update(summaries)
+        for name, summaries in merged.items():
+            order = [s for s in STRATEGIES if s in summaries]
+            table(name, {s: summaries[s] for s in order})
+        return
+    strategies = args.strategies.split(",")
     names = ["digits", "mnist1d"] if args.dataset == "both" else [args.dataset]
     results = {}
     for name in names:

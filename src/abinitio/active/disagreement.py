@@ -44,6 +44,8 @@ def vote_entropy(committee_proba) -> np.ndarray:
         >>> p = [[[0.9, 0.1]], [[0.6, 0.4]], [[0.2, 0.8]], [[0.3, 0.7]]]
         >>> vote_entropy(p).round(4)     # two votes each: log 2
         array([0.6931])
+
+    See the article docs/articles/learning/active_learning.py.
     """
     stack = _check_stack(committee_proba, "vote_entropy")
     members, _, classes = stack.shape
@@ -73,6 +75,8 @@ def consensus_kl(committee_proba) -> np.ndarray:
     Example:
         >>> consensus_kl([[[1.0, 0.0]], [[0.0, 1.0]]]).round(4)   # log 2 each
         array([0.6931])
+
+    See the article docs/articles/learning/active_learning.py.
     """
     stack = _check_stack(committee_proba, "consensus_kl")
     consensus = stack.mean(axis=0, keepdims=True)
@@ -103,6 +107,8 @@ def mutual_information(mc_proba) -> np.ndarray:
         array([0.6931])
         >>> mutual_information([[[0.5, 0.5]], [[0.5, 0.5]]]).round(4)   # log 2 - log 2
         array([0.])
+
+    See the article docs/articles/learning/active_learning.py.
     """
     stack = _check_stack(mc_proba, "mutual_information")
     total = entropy(stack.mean(axis=0))

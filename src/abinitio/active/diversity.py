@@ -47,6 +47,8 @@ def k_center_greedy(pool_features, labelled_features, n_instances: int):
         >>> index, dist = k_center_greedy(pool, [[0.0]], 2)
         >>> index.tolist(), dist.tolist()
         ([3, 2], [9.0, 4.0])
+
+    See the article docs/articles/learning/active_learning.py.
     """
     pool = np.asarray(pool_features, dtype=np.float64)
     labelled = np.asarray(labelled_features, dtype=np.float64).reshape(-1, pool.shape[1])
@@ -84,6 +86,8 @@ def gradient_embedding(proba, features) -> np.ndarray:
     Example:
         >>> gradient_embedding([[0.75, 0.25]], [[2.0, 0.0]]).tolist()
         [[-0.5, -0.0, 0.5, 0.0]]
+
+    See the article docs/articles/learning/active_learning.py.
     """
     proba = np.asarray(proba, dtype=np.float64)
     features = np.asarray(features, dtype=np.float64)

@@ -42,6 +42,8 @@ def least_confidence(proba) -> np.ndarray:
     Example:
         >>> least_confidence([[0.9, 0.1], [0.5, 0.5]]).round(3)
         array([0.1, 0.5])
+
+    See the article docs/articles/learning/active_learning.py.
     """
     return 1.0 - _check_proba(proba, "least_confidence").max(axis=1)
 
@@ -61,6 +63,8 @@ def margin(proba) -> np.ndarray:
     Example:
         >>> margin([[0.7, 0.2, 0.1], [0.4, 0.35, 0.25]]).round(3)
         array([0.5 , 0.05])
+
+    See the article docs/articles/learning/active_learning.py.
     """
     proba = _check_proba(proba, "margin")
     top_two = np.sort(proba, axis=1)[:, -2:]
@@ -83,6 +87,8 @@ def entropy(proba) -> np.ndarray:
     Example:
         >>> entropy([[1.0, 0.0], [0.5, 0.5]]).round(4)
         array([0.    , 0.6931])
+
+    See the article docs/articles/learning/active_learning.py.
     """
     proba = _check_proba(proba, "entropy")
     return -(proba * np.log(np.maximum(proba, _TINY))).sum(axis=1) + 0.0  # no -0.0

@@ -211,6 +211,8 @@ def freeze(module: Module, patterns="*", train_bn: bool = False) -> list[str]:
         ['0.weight', '0.bias', '1.weight', '1.bias']
         >>> type(model[1]).__name__, [n for n, p in model.named_parameters() if p.requires_grad]
         ('FrozenBatchNorm1d', ['2.weight', '2.bias'])
+
+    See the article docs/articles/learning/fine_tuning.py.
     """
     names = _matching(module, patterns, "freeze")
     params = dict(module.named_parameters())
@@ -254,6 +256,8 @@ def param_groups(module: Module, lrs, lr: float | None = None) -> list[dict]:
         >>> [(len(g["params"]), g["lr"]) for g in groups]
         [(2, 0.0001), (2, 0.01)]
         >>> optimizer = optim.Adam(groups)
+
+    See the article docs/articles/learning/fine_tuning.py.
     """
     pairs = list(lrs.items()) if isinstance(lrs, dict) else list(lrs)
     trainable = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
@@ -282,6 +286,8 @@ def load_pretrained(module: Module, state_dict: dict) -> dict:
         ``{"loaded": [...], "mismatched": [(key, checkpoint shape, model shape)],
         "missing_keys": [...], "unexpected_keys": [...]}``; the model's parameters that
         were not loaded (mismatched or missing) are its new, untrained part.
+
+    See the article docs/articles/learning/fine_tuning.py.
     """
     own = module.state_dict()
     mismatched = []
