@@ -43,6 +43,13 @@ class Hang(Exception):
     pass
 
 
+_STOP = []
+
+
+def _stop(signum, frame):
+    _STOP.append(signum)
+
+
 def _alarm(signum, frame):
     raise Hang("the input took longer than the timeout")
 
@@ -56,10 +63,18 @@ def run_mutate(name: str, runs: int, seed: int, findings_dir: str, timeout: floa
     corpus, seen = list(target.seeds), set()
     found, slowest = [], 0.0
     signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGTERM, _stop)
     _limit_memory(2**30)
     started = time.perf_counter()
+    done = 0
     with tempfile.TemporaryDirectory(dir=_fast_dir()) as folder:
-        for i in range(runs):
+        for done in range(1, runs + 1):
+            if _STOP:  # SIGTERM: report what ran so far
+                done -= 1
+                break
+            if done % 10_000 == 0:
+                print(f"{name}: {done} inputs, {len(found)} findings", file=sys.stderr,
+                      flush=True)  # fmt: skip
             data = fuzzing.mutate(target, rng.choice(corpus), rng)
             begin = time.perf_counter()
             signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -76,7 +91,7 @@ def run_mutate(name: str, runs: int, seed: int, findings_dir: str, timeout: floa
             if problem:
                 found.append(problem)
                 _save(findings_dir, name, data, problem)
-    return {"target": name, "engine": "mutate", "inputs": runs, "findings": len(found),
+    return {"target": name, "engine": "mutate", "inputs": done, "findings": len(found),
             "distinct findings": sorted(set(found))[:10], "outcomes": len(seen),
             "slowest input s": round(slowest, 3), "seconds": round(time.perf_counter() - started),
             "max RSS MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}  # fmt: skip

@@ -36,6 +36,7 @@ import errno
 import json
 import math
 import os
+import re
 import secrets
 import struct
 
@@ -295,6 +296,16 @@ def write_atomically(path, write, op: str = "save") -> None:
             os.close(fd)
 
 
+def temporaries(directory) -> list:
+    """The temporary files :func:`write_atomically` left in ``directory``: one per write
+    that a kill (SIGKILL, a power cut) interrupted before its rename. ``--resume`` removes
+    them; nothing else in the directory is ever incomplete."""
+    directory = os.fsdecode(directory)
+    pattern = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")
+    return [os.path.join(directory, name) for name in sorted(os.listdir(directory))
+            if pattern.fullmatch(name)]  # fmt: skip
+
+
 # ---- load: checking the file before safetensors sees it ---------------------------------
 def _fail(path: str, problem: str) -> CheckpointError:
     return CheckpointError(f"cannot load {path!r}: {problem}")
@@ -382,6 +393,12 @@ def _check_entries(path: str, header: dict, data_size: int) -> None:
                 "not [begin, end] with 0 <= begin <= end",
             )
         begin, end = offsets
+        if _nbytes([n for n in shape if n], _ITEMSIZE[code], limit=2**63 - 1) >= 2**63:
+            raise _fail(  # NumPy refuses such a shape even when a 0 makes it empty
+                path,
+                f"the header is corrupted: tensor {name!r} has shape {shape!r:.80}, "
+                "too large for NumPy (its non-zero sizes multiply past 2**63 bytes)",
+            )
         nbytes = _nbytes(shape, _ITEMSIZE[code], limit=2**64)
         if end - begin != nbytes:
             needs = f"{nbytes} bytes" if nbytes <= 2**64 else "more than 2**64 bytes"

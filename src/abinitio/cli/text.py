@@ -46,6 +46,7 @@ from abinitio.cli.train import (
     MetricsWriter,
     _create_run_dir,
     config_of_run,
+    continue_from,
     default_run_dir,
     load_weights,
     write_json,
@@ -166,6 +167,8 @@ def train_text(config, run_dir=None, resume: bool = False, progress: bool = True
     run_dir = run_dir or config.out or default_run_dir(config)
     if not resume:
         _create_run_dir(run_dir, config)
+    else:
+        resume = continue_from(run_dir, log)
     vocab_path = os.path.join(run_dir, VOCAB_NAME)
     if not os.path.exists(vocab_path):  # also after a run killed before it was written
         vocab = tokenizer.to_json()
