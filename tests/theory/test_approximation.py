@@ -72,7 +72,8 @@ def test_trained_error_falls_with_width_on_the_smooth_target():
         theory.sup_error(theory.train_network(smooth, n, steps=600, seed=0), smooth)
         for n in [2, 8, 32]
     ]
-    assert errors[0] > 2 * errors[1] > 0 and errors[1] > errors[2], errors
+    # seeds 0-4: width 2 always 1.00-1.03, width 8 0.18-0.84, width 32 0.08-0.14
+    assert errors[0] > errors[1] > errors[2] and errors[2] < 0.3 * errors[0], errors
 
 
 def test_a_two_dimensional_target_is_handled():
