@@ -544,6 +544,53 @@ def _scatter_rows():
 OPS += _scatter_rows()
 
 
+# ---- spikes (issue 15): the exact step with a surrogate backward, the fused LIF layer ----
+# torch has no spike: the same function is the step plus f(u) - f(u).detach(), where
+# f(u) = u / (1 + k |u|) is the fast sigmoid whose derivative 1 / (1 + k |u|)^2 the
+# surrogate uses. No gradcheck: finite differences of a step are 0 by design.
+def _torch_spike(u, slope=25.0):
+    smooth = u / (1 + slope * u.abs())
+    return (u > 0).float() + smooth - smooth.detach()
+
+
+def _spike_rows():
+    def spike(u):
+        if _is_torch(u):
+            return _torch_spike(u)
+        from abinitio.ops.spike import spike as spike_fn
+        from abinitio.snn.surrogate import fast_sigmoid
+
+        return spike_fn(u, fast_sigmoid(25.0))
+
+    def leaky(x, mem, beta, theta):  # U_t = b U_{t-1} + X_t - theta S_{t-1}
+        if not _is_torch(x):
+            from abinitio.ops.spike import leaky_layer
+            from abinitio.snn.surrogate import fast_sigmoid
+
+            out = leaky_layer(x, mem, beta, theta, fast_sigmoid(25.0), "subtract", "both")
+            return out[0] + 0.5 * out[1]
+        import torch
+
+        spikes, mems = [], []
+        for t in range(x.shape[0]):
+            reset = (mem > theta).float().detach()
+            mem = beta.clamp(0, 1) * mem + x[t] - reset * theta
+            spikes.append(_torch_spike(mem - theta))
+            mems.append(mem)
+        return torch.stack(spikes) + 0.5 * torch.stack(mems)
+
+    return [
+        OpInfo("spike_fast_sigmoid", spike, [((3, 4),), ((2, 3, 5),)], primitives=("Spike",),
+               gradcheck=False),
+        OpInfo("leaky_layer", leaky, [((6, 3, 4), (3, 4), (), ()), ((5, 2), (2,), (2,), ())],
+               domain=(0.3, 0.9), rtol=1e-4, atol=1e-5, primitives=("LeakyLayer",),
+               gradcheck=False),
+    ]  # fmt: skip
+
+
+OPS += _spike_rows()
+
+
 # ---- error inputs: what each op refuses, and what its message must say ---------------------
 # Every message names the op and echoes what came (a shape, a dim, a class), so a learner
 # sees where and why; tests/ops/test_op_db.py checks each row.

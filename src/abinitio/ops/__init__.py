@@ -25,6 +25,7 @@ from abinitio.ops import (
     selection,
     shape,
     sparse,
+    spike,
     unary,
 )
 from abinitio.ops import softmax as softmax_module
@@ -113,6 +114,7 @@ PRIMITIVES = {
         recurrent_lstm,
         scatter,
         sparse,
+        spike,
     )
     for cls in vars(module).values()
     if isinstance(cls, type) and cls.__module__ == module.__name__ and hasattr(cls, "backward")
