@@ -55,6 +55,9 @@ KNOWN = {
     "shape of 2**64": (safetensors_bytes({"w": {"dtype": "F32", "shape": [2**64, 2**64],
                                                 "data_offsets": [0, 4]}}, bytes(4)),
                        "for more than 2\\*\\*64 bytes"),  # fmt: skip
+    "empty but huge": (safetensors_bytes({"w": {"dtype": "F32", "shape": [0, 2**64 - 1],
+                                                "data_offsets": [0, 0]}}),
+                       "too large for NumPy"),  # fmt: skip
     "100 dimensions": (safetensors_bytes({"w": {"dtype": "F32", "shape": [1] * 100,
                                                 "data_offsets": [0, 4]}}, bytes(4)),
                        "not a list of at most 64"),  # fmt: skip
@@ -101,6 +104,7 @@ def test_save_refuses_what_load_would_refuse(tmp_path):
         (b'epochs = "3"', "option 'epochs' must be int, got str '3'"),
         (b"shuffle = 1", "option 'shuffle' must be bool, got int 1"),
         (b"lr = true", "option 'lr' must be float, got bool True"),
+        (b"lr = " + b"9" * 400, "option 'lr' must be float, got int 999"),
         (b"[table]\nx = 1", "tables are not supported"),
     ],
 )
@@ -212,3 +216,23 @@ def test_check_reports_an_undocumented_error(tmp_path):
 
     target = fuzzing.Target("vague", vague, (ValueError,), [b"x"], fuzzing.mutate_text, ".txt")
     assert "does not name the file" in fuzzing.check(target, b"x", str(tmp_path))
+
+
+def test_damaged_weights_and_vocab_are_usage_errors_naming_the_file(tmp_path):
+    """evaluate, predict and generate read these: exit code 2 with a message, no traceback."""
+    from abinitio.cli.text import read_vocab
+    from abinitio.cli.train import load_weights
+
+    model = ab.nn.Linear(2, 3)
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(b"\x00" * 7)
+    with pytest.raises(UsageError, match=r"cannot load '.*model\.safetensors': only 7 bytes"):
+        load_weights(model, str(path))
+    ab.save({"weight": ab.ones(3, 2)}, path)
+    with pytest.raises(UsageError, match=r"model\.safetensors' does not fit the model: .*bias"):
+        load_weights(model, str(path))
+    vocab = tmp_path / "vocab.json"
+    for text in (b'{"vocab": 3}', b"[1]", b'{"vocab": "aa"}', b"\xff"):
+        vocab.write_bytes(text)
+        with pytest.raises(UsageError, match=r"vocab\.json' is not a vocabulary abinitio wrote"):
+            read_vocab(str(vocab))

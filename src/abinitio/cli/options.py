@@ -131,7 +131,10 @@ def _check_type(key: str, value, annotation: str) -> None:
     if not all(name in kinds for name in names):
         return
     allowed = tuple(kind for name in names for kind in kinds[name])
-    if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+    wrong = not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)
+    if not wrong and "float" in names and isinstance(value, int) and abs(value) > 2**1023:
+        wrong = True  # an integer past the largest float
+    if wrong:
         raise UsageError(
             f"option {key!r} must be {' or '.join(names)}, "
             f"got {type(value).__name__} {value!r:.60}"
