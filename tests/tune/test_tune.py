@@ -109,6 +109,20 @@ def test_objective_reports_every_epoch_and_the_pruner_stops_bad_trials():
     )
 
 
+def test_hyperband_prunes_too_and_a_timeout_stops_starting_trials():
+    train, val = blobs()
+    space = SearchSpace({"lr": {"low": 1e-5, "high": 1.0, "log": True}, "batch_size": 32})
+    study = create_study(sampler="random", pruner="hyperband", seed=0, epochs=9)
+    assert isinstance(study.pruner, optuna.pruners.HyperbandPruner)
+    study.optimize(Objective(space, build_linear, train, val, epochs=9), n_trials=20)
+    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned and min(len(t.intermediate_values) for t in pruned) < 9
+    study = create_study(sampler="random", pruner="none", seed=0)
+    study.optimize(Objective(space, build_linear, train, val, epochs=2), timeout=0.5)
+    # no n_trials: only the timeout ends it; a trial that has started still finishes
+    assert study.trials and all(t.state.is_finished() for t in study.trials)
+
+
 def test_a_trial_that_crashes_is_recorded_as_failed_and_the_study_goes_on():
     train, val = blobs()
 
@@ -207,13 +221,14 @@ def test_tune_retrains_the_best_trial_into_an_ordinary_run_directory(capsys, tmp
     assert code == 0, printed
     summary = json.loads((out / "study.json").read_text())
     best = summary["best"]
-    assert len(summary["trials"]) == 3 and best["run_dir"] == str(out / "best")
+    run_dir = out / f"best-trial-{best['number']}"
+    assert len(summary["trials"]) == 3 and best["run_dir"] == str(run_dir)
     for name in ("config.toml", "model.safetensors", "metrics.json", "report.html"):
-        assert (out / "best" / name).is_file(), name
-    config = (out / "best" / "config.toml").read_text()
+        assert (run_dir / name).is_file(), name
+    config = (run_dir / "config.toml").read_text()
     assert f"layers = {best['params']['depth']}" in config
     assert f"width = {best['params']['width']}" in config
-    code, printed, _ = run(capsys, "evaluate", str(out / "best"))
+    code, printed, _ = run(capsys, "evaluate", str(run_dir))
     assert code == 0 and f"{best['test_accuracy']:.2%}" in printed
     report = (out / "report.html").read_text()
     for title in ("Optimisation history", "Parallel coordinates", "Slices"):

@@ -42,9 +42,15 @@ def add_parser(commands) -> None:
 def estimator_for(config: TrainConfig, data):
     """The :class:`~abinitio.sklearn.NeuralNetClassifier` that trains what
     ``abinitio train`` would build from ``config`` (same model, optimiser, epochs)."""
+    from abinitio import random as ab_random
     from abinitio.sklearn import NeuralNetClassifier
 
-    model = registry.build_model(config, data)  # built now: a bad model/data pair fails here
+    state = ab_random.get_rng_state()
+    ab_random.manual_seed(config.seed)  # the initial weights abinitio train starts from
+    try:
+        model = registry.build_model(config, data)  # a bad model/data pair fails here
+    finally:
+        ab_random.set_rng_state(state)
     optimizer_class, options = OPTIMIZER_CLASSES[config.optimizer]
     routed = {f"optimizer__{k}": v for k, v in options.items()}
     return NeuralNetClassifier(model, optimizer=optimizer_class, lr=config.lr,

@@ -8,7 +8,8 @@
    trains with the Trainer, reports the validation loss after every epoch, and may be
    pruned; one that crashes is recorded as failed and the study goes on.
 3. Retrain the best configuration on the whole training split with ``abinitio train``:
-   ``OUT/best`` is an ordinary run directory (``abinitio evaluate OUT/best`` works).
+   ``OUT/best-trial-K`` is an ordinary run directory (``abinitio evaluate`` works on it);
+   a resumed study whose best trial is unchanged keeps the one it has.
 4. Write ``OUT/study.json`` (every trial) and ``OUT/report.html`` (Optuna's plots).
 
 ``--jobs N`` starts N worker processes that share one stored study (a journal file in
@@ -18,6 +19,7 @@ database URL (``postgresql://...``) and the same ``--study`` name.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import sys
@@ -333,10 +335,15 @@ def finish(study, options: dict, base: TrainConfig, retrain: bool = True,
     summary.update({"best trial": best.number, "best val_loss": f"{best.value:.4f}"})
     summary["best params"] = ", ".join(f"{k}={_short(v)}" for k, v in best.params.items())
     if retrain:
-        run_dir = os.path.join(options["out"], "best")
-        config = trial_config(base, {**options["space"].fixed, **best.params})
-        config = config.merged({"out": run_dir})
-        results = train(config, run_dir=run_dir, progress=False, log=lambda message: None)
+        run_dir = os.path.join(options["out"], f"best-trial-{best.number}")
+        metrics_path = os.path.join(run_dir, "metrics.json")
+        if os.path.exists(metrics_path):  # a resumed study whose best did not change
+            with open(metrics_path, encoding="utf-8") as file:
+                results = json.load(file)
+        else:
+            config = trial_config(base, {**options["space"].fixed, **best.params})
+            config = config.merged({"out": run_dir})
+            results = train(config, run_dir=run_dir, progress=False, log=lambda message: None)
         payload["best"]["run_dir"] = run_dir
         payload["best"]["test_accuracy"] = results["test_accuracy"]
         summary["best retrained: test accuracy"] = f"{results['test_accuracy']:.2%}"
