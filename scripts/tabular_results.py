@@ -2,7 +2,7 @@
 recipe over several seeds, against the scikit-learn baselines trained in the same runs.
 
     python scripts/tabular_results.py [--seeds 5] [--datasets breast_cancer,diabetes,...]
-           [--california PATH]
+           [--california PATH] [--images]
 
 Prints one markdown row per data set: the network's test metric over the seeds (min,
 median, max) and each baseline's median. The test split is the same for every seed
@@ -23,9 +23,9 @@ import numpy as np
 from abinitio.cli.train import resolve_config, train
 
 
-def run(dataset: str, seed: int) -> dict:
+def run(dataset: str, seed: int, **options) -> dict:
     out = tempfile.mkdtemp() + "/run"
-    config = resolve_config({"dataset": dataset, "seed": seed, "out": out})
+    config = resolve_config({"dataset": dataset, "seed": seed, "out": out, **options})
     with contextlib.redirect_stdout(io.StringIO()):
         return train(config, progress=False, log=lambda message: None)
 
@@ -35,7 +35,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--datasets", default="breast_cancer,diabetes,wine,iris")
     parser.add_argument("--california", help="path to cal_housing.tgz (not bundled)")
+    parser.add_argument("--images", action="store_true",
+                        help="also the test's image folder: digits 0-2 as 16x16 PNGs, 60 each")
     args = parser.parse_args()
+    if args.images:
+        return image_folder(args.seeds)
     datasets = args.datasets.split(",")
     if args.california:
         datasets.append(f"california_housing:{args.california}")
@@ -57,6 +61,29 @@ def main() -> None:
         metric = "accuracy" if key == "test_accuracy" else "R^2"
         print(f"| {dataset.split(':')[0]} | {metric} | {spread} | {baselines} | {seconds:.0f} |",
               flush=True)
+
+
+def image_folder(seeds: int) -> None:
+    """The image-folder test's run (tests/cli/test_tabular_command.py) over seeds."""
+    import os
+
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    root, digits = tempfile.mkdtemp(), load_digits()
+    for k in range(3):
+        os.makedirs(f"{root}/digit{k}")
+        for i, pixels in enumerate(digits.images[digits.target == k][:60]):
+            picture = Image.fromarray((pixels * 15.9).astype(np.uint8)).resize((16, 16))
+            picture.save(f"{root}/digit{k}/{i}.png")
+    started = time.perf_counter()
+    options = {"image_size": 12, "epochs": 10, "batch_size": 16, "lr": 1e-3}
+    accuracy = [run(f"images:{root}", seed, **options)["test_accuracy"] for seed in range(seeds)]
+    seconds = (time.perf_counter() - started) / seeds
+    print("per seed:", " ".join(f"{a:.2%}" for a in accuracy))
+    print("| images (digits 0-2, 180 PNGs, cnn, 12x12, 10 epochs, batch 16, lr 1e-3) | accuracy | "
+          f"{min(accuracy):.2%} / {np.median(accuracy):.2%} / {max(accuracy):.2%} | - | "
+          f"{seconds:.0f} |")
 
 
 if __name__ == "__main__":

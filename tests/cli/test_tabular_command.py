@@ -150,8 +150,10 @@ def test_an_image_folder_trains_to_90_percent_skipping_a_bad_file(tmp_path, caps
     assert main(["train", "--dataset", f"images:{root}", "--no-progress"]) == 2
     assert f"cannot read the image {root / 'digit1' / 'corrupt.png'}" in capsys.readouterr().err
     out = tmp_path / "run"
+    # seeds 0-4: 100%, 100%, 100%, 100%, 94.4% (scripts/tabular_results.py --images)
     assert main(["train", "--dataset", f"images:{root}", "--skip-bad-files", "--image-size",
-                 "12", "--epochs", "8", "--out", str(out), "--no-progress"]) == 0  # fmt: skip
+                 "12", "--epochs", "10", "--batch-size", "16", "--lr", "1e-3",
+                 "--out", str(out), "--no-progress"]) == 0  # fmt: skip
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["test_accuracy"] >= 0.9 and metrics["skipped_files"] == 1
     assert metrics["images"] == 180
