@@ -13,7 +13,8 @@ in-suite version, ``tests/fuzz``, runs a few hundred inputs of each). Two engine
   other), a 10-second timeout per input (a hang is a failure) and a 3 GB RSS limit.
 * ``mutate``: the same mutator without coverage feedback; an input joins the corpus when
   it provokes an outcome not seen before (error type and message shape). Each input runs
-  under a 10-second alarm and an address-space limit of 1 GB above the process's size, so
+  under a 10-second CPU-time alarm (wall time would count a busy machine against it) and
+  an address-space limit of 1 GB above the process's size, so
   an allocation the file's size does not justify fails as a MemoryError.
 
 A finding is any exception other than the target's documented error (or a documented one
@@ -51,7 +52,7 @@ def _stop(signum, frame):
 
 
 def _alarm(signum, frame):
-    raise Hang("the input took longer than the timeout")
+    raise Hang("the input took more CPU time than the timeout")
 
 
 def run_mutate(name: str, runs: int, seed: int, findings_dir: str, timeout: float) -> dict:
@@ -62,7 +63,7 @@ def run_mutate(name: str, runs: int, seed: int, findings_dir: str, timeout: floa
     rng = random.Random(seed)
     corpus, seen = list(target.seeds), set()
     found, slowest = [], 0.0
-    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGPROF, _alarm)
     signal.signal(signal.SIGTERM, _stop)
     _limit_memory(2**30)
     started = time.perf_counter()
@@ -77,13 +78,13 @@ def run_mutate(name: str, runs: int, seed: int, findings_dir: str, timeout: floa
                       flush=True)  # fmt: skip
             data = fuzzing.mutate(target, rng.choice(corpus), rng)
             begin = time.perf_counter()
-            signal.setitimer(signal.ITIMER_REAL, timeout)
+            signal.setitimer(signal.ITIMER_PROF, timeout)  # CPU time: the machine may be busy
             try:
                 problem, outcome = fuzzing.check(target, data, folder), _outcome(target, data)
             except Hang as error:
                 problem, outcome = f"hang: {error}", "hang"
             finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.setitimer(signal.ITIMER_PROF, 0)
             slowest = max(slowest, time.perf_counter() - begin)
             if outcome not in seen and len(data) < 2**20:
                 seen.add(outcome)
@@ -171,7 +172,8 @@ def run_atheris(name: str, runs: int, seed: int, findings_dir: str, timeout: flo
             "findings": 0 if result.returncode == 0 else 1,
             "distinct findings": [crash[1][:300]] if crash else [],
             "seconds": round(time.perf_counter() - started),
-            "max RSS MB": int(peak[-1]) if peak else None, "exit code": result.returncode}  # fmt: skip
+            "max RSS MB": int(peak[-1]) if peak else None,
+            "exit code": result.returncode}  # fmt: skip
 
 
 def main() -> int:

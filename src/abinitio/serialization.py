@@ -187,8 +187,10 @@ def _encode(obj, where: tuple, table: dict, active: set):
         if id(obj) in active:
             raise ValueError(f"save: {_describe(where)} contains itself; cannot store a cycle")
         if len(where) >= MAX_NESTING:
-            raise ValueError(f"save: containers nest deeper than {MAX_NESTING} levels at "
-                             f"{_describe(where[:3])}[...]; load would refuse the file")  # fmt: skip
+            raise ValueError(
+                f"save: containers nest deeper than {MAX_NESTING} levels at "
+                f"{_describe(where[:3])}[...]; load would refuse the file"
+            )
         active.add(id(obj))
         node = _encode_container(obj, where, table, active)
         active.discard(id(obj))
@@ -343,7 +345,8 @@ def _read_header(path: str) -> dict:
         isinstance(metadata, dict)
         and all(isinstance(value, str) for value in metadata.values())
     ):
-        raise _fail(path, f"the header's __metadata__ is not an object of strings: {metadata!r:.80}")
+        problem = f"the header's __metadata__ is not an object of strings: {metadata!r:.80}"
+        raise _fail(path, problem)
     _check_entries(path, header, size - 8 - length)
     return header
 
@@ -399,13 +402,12 @@ def _check_entries(path: str, header: dict, data_size: int) -> None:
                 f"the header is corrupted: tensor {name!r} has shape {shape!r:.80}, "
                 "too large for NumPy (its non-zero sizes multiply past 2**63 bytes)",
             )
-        nbytes = _nbytes(shape, _ITEMSIZE[code], limit=2**64)
+        nbytes = _nbytes(shape, _ITEMSIZE[code], limit=2**63)  # exact: below 2**63 here
         if end - begin != nbytes:
-            needs = f"{nbytes} bytes" if nbytes <= 2**64 else "more than 2**64 bytes"
             raise _fail(
                 path,
                 f"the header is corrupted: tensor {name!r} has offsets {begin}..{end}"
-                f" for {needs} of data (shape {shape!r:.80}, dtype {code})",
+                f" for {nbytes} bytes of data (shape {shape!r:.80}, dtype {code})",
             )
         if end > data_size:
             raise _fail(

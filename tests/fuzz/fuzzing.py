@@ -34,43 +34,57 @@ import numpy as np
 
 INTERESTING = [0, 1, 2, 7, 8, 63, 64, 65, 127, 128, 255, 256, 2**15, 2**16 - 1, 2**31 - 1,
                2**31, 2**32 - 1, 2**32, 2**53 + 1, 2**63 - 1, 2**63, 2**64 - 1]  # fmt: skip
-RAW = "\x00RAW:"  # a JSON string starting with this is written out as raw JSON text
+RAW = "\x00RAW:"  # "\x00RAW:3" in a value is written out as the raw JSON text RAW_TEXTS[3]
 
 
-def hostile_json_values(rng: random.Random) -> list:
-    """Values to put in place of a JSON value: wrong types, extremes, deep nesting."""
-    depth = rng.choice([50, 99, 100, 101, 500, 1000, 100_000])
-    return [
-        None, True, False, 0, -1, 1.5, -0.0, "", "x" * rng.choice([1, 1000]), [], {},
-        [[]], {"a": 1}, rng.choice(INTERESTING), -rng.choice(INTERESTING), 2**70,
-        RAW + "1e999", RAW + "-1e999", RAW + "NaN", RAW + "Infinity", RAW + "9" * 5000,
-        RAW + "[" * depth + "]" * depth, RAW + '{"a":' * depth + "1" + "}" * depth,
-        RAW + '{"list":[' * depth + "]}" * depth, RAW + '{"dict":[["k",' * depth + "1" + "]]}" * depth,
-        {"numpy": ["int8", 1000]}, {"numpy": ["uint8", -1]}, {"numpy": []}, {"numpy": ["float32"]},
-        {"numpy": ["float16", 1e300]}, {"numpy": ["complex64", 1]}, {"numpy": ["bool", 2]},
-        {"float": "nan"}, {"float": 1}, {"tensor": "nowhere"}, {"tensor": ["x"]}, {"dict": "ab"},
-        {"dict": [[1.5, 2]]}, {"dict": [[True, 2]]}, {"dict": [[[], 2]]}, {"list": 3}, {"tuple": {}},
-        {"dtype": "F32", "shape": [2**64], "data_offsets": [0, 4]},
-        {"dtype": "F32", "shape": [1] * 100, "data_offsets": [0, 4]},
-        {"dtype": "BF16", "shape": [1], "data_offsets": [0, 2]},
-        {"dtype": "F32", "shape": [0, 2**64 - 1], "data_offsets": [0, 0]},
-        {"dtype": "F32", "shape": [2**31, 2**31], "data_offsets": [0, 2**64 - 1]},
-    ]  # fmt: skip
+def _raw_texts() -> list:
+    """JSON texts no Python value dumps to: 1e999, NaN, huge integers, deep nesting."""
+    texts = ["1e999", "-1e999", "NaN", "Infinity", "9" * 5000]
+    for depth in (50, 99, 100, 101, 500, 1000, 100_000):
+        texts += ["[" * depth + "]" * depth, '{"a":' * depth + "1" + "}" * depth,
+                  '{"list":[' * depth + "]}" * depth,
+                  '{"dict":[["k",' * depth + "1" + "]]}" * depth]  # fmt: skip
+    return texts
+
+
+RAW_TEXTS = _raw_texts()
+HOSTILE = [  # values to put in place of a JSON value: wrong types, extremes, deep nesting
+    None, True, False, 0, -1, 1.5, -0.0, "", "x", "x" * 1000, [], {}, [[]], {"a": 1}, 2**70,
+    *INTERESTING, *(-n for n in INTERESTING), *(RAW + str(i) for i in range(len(RAW_TEXTS))),
+    {"numpy": ["int8", 1000]}, {"numpy": ["uint8", -1]}, {"numpy": []}, {"numpy": ["float32"]},
+    {"numpy": ["float16", 1e300]}, {"numpy": ["complex64", 1]}, {"numpy": ["bool", 2]},
+    {"float": "nan"}, {"float": 1}, {"tensor": "nowhere"}, {"tensor": ["x"]}, {"dict": "ab"},
+    {"dict": [[1.5, 2]]}, {"dict": [[True, 2]]}, {"dict": [[[], 2]]}, {"list": 3},
+    {"tuple": {}},
+    {"dtype": "F32", "shape": [2**64], "data_offsets": [0, 4]},
+    {"dtype": "F32", "shape": [1] * 100, "data_offsets": [0, 4]},
+    {"dtype": "BF16", "shape": [1], "data_offsets": [0, 2]},
+    {"dtype": "F32", "shape": [0, 2**64 - 1], "data_offsets": [0, 0]},
+    {"dtype": "F32", "shape": [2**31, 2**31], "data_offsets": [0, 2**64 - 1]},
+]  # fmt: skip
+
+
+def hostile_json_value(rng: random.Random):
+    """One of HOSTILE, as a fresh copy (mutations change values in place)."""
+    value = rng.choice(HOSTILE)
+    return json.loads(json.dumps(value)) if isinstance(value, (list, dict)) else value
 
 
 def dump_json(value) -> str:
     text = json.dumps(value, allow_nan=True)
-    # a RAW string becomes its text (json.dumps escapes the NUL as \u0000)
-    return re.sub(r'"\\u0000RAW:((?:[^"\\]|\\.)*)"', lambda m: json.loads(f'"{m[1]}"'), text)
+    if "\\u0000RAW:" not in text:
+        return text
+    # a RAW placeholder becomes its text (json.dumps escapes the NUL as \u0000)
+    return re.sub(r'"\\u0000RAW:(\d+)"', lambda m: RAW_TEXTS[int(m[1])], text)
 
 
 def mutate_json(value, rng: random.Random, rounds: int = 1):
     """A copy of a parsed JSON value with ``rounds`` random nodes replaced or removed."""
     for _ in range(rounds):
-        paths = list(_json_paths(value, ()))
+        paths = _json_paths(value, ())
         path = rng.choice(paths)
         if not path:
-            value = rng.choice(hostile_json_values(rng))
+            value = hostile_json_value(rng)
             continue
         parent = value
         for key in path[:-1]:
@@ -84,18 +98,23 @@ def mutate_json(value, rng: random.Random, rounds: int = 1):
         elif choice < 0.3:
             parent[key] = _get(value, rng.choice(paths))  # a copy of a subtree
         else:
-            parent[key] = rng.choice(hostile_json_values(rng))
+            parent[key] = hostile_json_value(rng)
     return value
 
 
 def _json_paths(value, path):
-    yield path
-    if isinstance(value, dict):
-        for key, item in list(value.items())[:50]:
-            yield from _json_paths(item, (*path, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value[:50]):
-            yield from _json_paths(item, (*path, i))
+    """Paths to (at most 400) nodes of a JSON value, breadth first over its first 20 levels."""
+    paths, queue = [], [(value, ())]
+    while queue and len(paths) < 400:
+        node, where = queue.pop(0)
+        paths.append(where)
+        if len(where) >= 20:
+            continue
+        if isinstance(node, dict):
+            queue += [(item, (*where, key)) for key, item in list(node.items())[:50]]
+        elif isinstance(node, list):
+            queue += [(item, (*where, i)) for i, item in enumerate(node[:50])]
+    return paths
 
 
 def _get(value, path):
@@ -477,8 +496,8 @@ def _vocab_target() -> Target:
     from abinitio.cli.text import read_vocab
     from abinitio.data.tokenizer import CharTokenizer
 
-    seeds = [CharTokenizer.from_text(t).to_json().encode()
-             for t in ("hello world", "def f(x):\n\treturn x", "\u00e9\u4e16\U0001f600")]  # fmt: skip
+    texts = ("hello world", "def f(x):\n\treturn x", "\u00e9\u4e16\U0001f600")
+    seeds = [CharTokenizer.from_text(text).to_json().encode() for text in texts]
     return Target("vocab", read_vocab, (UsageError,), seeds, mutate_json_file, ".json")
 
 
@@ -487,8 +506,9 @@ def _npy_target() -> Target:
     from abinitio.cli.options import UsageError
 
     seeds = []
-    for array in (np.zeros((1, 8, 8), np.float32), np.arange(64.0).reshape(8, 8),
-                  np.ones((3, 2), np.int64), np.asfortranarray(np.ones((2, 3), np.float32))):  # fmt: skip
+    arrays = (np.zeros((1, 8, 8), np.float32), np.arange(64.0).reshape(8, 8),
+              np.ones((3, 2), np.int64), np.asfortranarray(np.ones((2, 3), np.float32)))
+    for array in arrays:
         buffer = io.BytesIO()
         np.save(buffer, array)
         seeds.append(buffer.getvalue())

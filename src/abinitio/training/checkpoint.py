@@ -77,8 +77,43 @@ def _malformed(state: dict) -> str | None:
     return None
 
 
+def _kind(value):
+    """What an optimiser option is, for comparing a loaded one with the one it replaces."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return type(value)
+    if isinstance(value, (int, float)):
+        return float
+    if isinstance(value, (tuple, list)):
+        return tuple(_kind(item) for item in value)
+    return type(value)
+
+
+def _unfit_optimizer_state(optimizer, options: list) -> str | None:
+    """What is wrong with the optimiser state just loaded, or None. Every group option must
+    be of the kind it was (a number, a bool, a pair of numbers, ...); every per-parameter
+    value a number or an array of its parameter's shape; and every parameter's state must
+    have the same names (an optimiser creates them all on its first step)."""
+    for before, group in zip(options, optimizer.param_groups):
+        for key, value in before.items():
+            if _kind(group.get(key)) != _kind(value):
+                return f"option {key!r} is {group.get(key)!r:.60}, where {value!r:.60} was"
+    names = None
+    for p, entry in optimizer.state.items():
+        for name, value in entry.items():
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (number or getattr(value, "shape", None) == p.shape):
+                return f"{name!r} of a parameter of shape {p.shape} is {value!r:.60}"
+        if names is None:
+            names = set(entry)
+        elif set(entry) != names:
+            return f"parameters have different state: {sorted(names)} and {sorted(entry)}"
+    return None
+
+
 def restore(state: dict, *, model, optimizer, callbacks) -> None:
     """Load a checkpoint's state into the objects of a new run (and the generator)."""
+    options = [{k: v for k, v in group.items() if k != "params"}
+               for group in optimizer.param_groups]  # fmt: skip
     try:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -86,6 +121,10 @@ def restore(state: dict, *, model, optimizer, callbacks) -> None:
         raise CheckpointMismatchError(
             f"resume: the checkpoint does not fit this model/optimiser: {error}"
         ) from None
+    problem = _unfit_optimizer_state(optimizer, options)
+    if problem:
+        raise CheckpointMismatchError(f"resume: the checkpoint's optimiser state is damaged: "
+                                      f"{problem}")  # fmt: skip
     saved = state.get("callbacks", {})
     try:
         for callback in callbacks:
