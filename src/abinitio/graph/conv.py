@@ -250,10 +250,12 @@ class GINConv(MessagePassing):
 class GATConv(MessagePassing):
     """Graph attention (Velickovic et al. 2018): each node attends over its neighbours.
 
-    Per head h, with z = W x split into heads:
+    Per head h, with z = W x split into heads::
+
         e_ji  = LeakyReLU(a_src . z_j + a_dst . z_i)        one score per edge j -> i
         alpha_ji = softmax over j in N(i) of e_ji           (a segment softmax)
         x_i' = sum_j alpha_ji z_j
+
     Heads are concatenated (``concat=True``) or averaged. Self loops are added so that a
     node also attends to itself.
 

@@ -139,10 +139,12 @@ class ScatterReduce(Function):
     receives something (``torch.scatter_reduce``). ``scatter_add`` is reduce="sum".
 
     VJP (PyTorch's, so that parity holds with ties and empty places), with n(t) the number
-    of values combined at t (self included when include_self) and g_t = g[target(k)]:
+    of values combined at t (self included when include_self) and g_t = g[target(k)]::
+
       sum:  dL/d input = g,          dL/d src[k] = g_t
       mean: dL/d input = g / n,      dL/d src[k] = g_t / n(t)
       amax/amin: g split evenly between input and src values equal to the result.
+
     Without include_self, dL/d input is 0 wherever something was scattered.
 
     See the article docs/articles/structures/graph_neural_networks.py.
