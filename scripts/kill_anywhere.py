@@ -18,8 +18,9 @@ and history must be bit-identical to the reference's.
 To land kills inside the write windows, the harness runs the command through this file's
 ``--child`` mode, which wraps ``serialization.write_atomically``, ``os.replace`` and
 ``Optimizer.step`` in the child process only: each announces itself on stderr
-(``@@ write-temp checkpoint.safetensors``) and, in the write windows, sleeps
-``--window`` seconds so that the kill lands there. Normal runs have no such hook; the
+(``@@ write-temp checkpoint.safetensors``) and, in the write windows and in one chosen
+step (after backward, before the update), sleeps ``--window`` seconds so that the kill
+lands there. Normal runs have no such hook; the
 code under test is the shipped one.
 """
 
@@ -53,6 +54,7 @@ def child(argv: list) -> int:
     from abinitio.optim.optimizer import Optimizer
 
     window = float(os.environ.get("KILL_ANYWHERE_WINDOW", "0"))
+    pause_at = int(os.environ.get("KILL_ANYWHERE_STEP", "0"))  # hold this step open
     snapshots = os.environ.get("KILL_ANYWHERE_SNAPSHOTS")
     original_write, original_replace = serialization.write_atomically, os.replace
     steps = [0]
@@ -92,6 +94,9 @@ def child(argv: list) -> int:
         def announced_step(self, *args, **kwargs):
             steps[0] += 1
             say(f"step {steps[0]}")
+            if steps[0] == pause_at:  # gradients computed, parameters not yet updated
+                say(f"inside step {steps[0]}")
+                time.sleep(window)
             return step(self, *args, **kwargs)
 
         return announced_step
@@ -159,8 +164,9 @@ class Child:
             return self.events[-1] if self.events else "(before start)"
 
 
-def environment(window: float, snapshots: str | None = None) -> dict:
-    env = dict(os.environ, KILL_ANYWHERE_WINDOW=str(window), PYTHONUNBUFFERED="1")
+def environment(window: float, snapshots: str | None = None, step: int = 0) -> dict:
+    env = dict(os.environ, KILL_ANYWHERE_WINDOW=str(window), PYTHONUNBUFFERED="1",
+               KILL_ANYWHERE_STEP=str(step))  # fmt: skip
     env.pop("KILL_ANYWHERE_SNAPSHOTS", None)
     if snapshots:
         env["KILL_ANYWHERE_SNAPSHOTS"] = snapshots
@@ -181,8 +187,11 @@ def reference_run(folder: str, epochs: int) -> dict:
     if child_process.process.wait() != 0:
         raise SystemExit("the reference run failed:\n" + "\n".join(child_process.other))
     versions = {name: [] for name in FILES}
-    for entry in sorted(os.listdir(snapshots), key=lambda n: (n.rsplit(".", 1)[0],
-                                                              int(n.rsplit(".", 1)[1]))):  # fmt: skip
+    def order(entry):  # "metrics.json.12" -> ("metrics.json", 12)
+        name, count = entry.rsplit(".", 1)
+        return name, int(count)
+
+    for entry in sorted(os.listdir(snapshots), key=order):
         name = entry.rsplit(".", 1)[0]
         versions.setdefault(name, []).append(describe(os.path.join(snapshots, entry), name))
     steps = sum(1 for event in child_process.events if event.startswith("step "))
@@ -284,7 +293,7 @@ def pick_kill(rng: random.Random, reference: dict, kill_index: int, fresh: bool,
     if kind == "step":  # within the first three epochs of this process, so it comes
         per_epoch = reference["steps"] // reference["epochs"]
         target = rng.randrange(1, 3 * per_epoch + 1)
-        return kind, lambda event: event == f"step {target}"
+        return kind, target
     return kind, lambda event: event == kind
 
 
@@ -305,15 +314,19 @@ def run(kills: int, seed: int, epochs: int, window: float, folder: str, log=prin
                                                           "--no-progress"]  # fmt: skip
         restarts, resumes = restarts + fresh, resumes + (not fresh)
         kind, predicate = pick_kill(rng, reference, len(landed), fresh, plan)
-        process = Child(argv, env)
+        if kind == "step":  # the child holds step `target` open for the kill
+            target = predicate
+            process = Child(argv, environment(window, step=target))
+            predicate = lambda event: event == f"inside step {target}"  # noqa: E731
+        else:
+            process = Child(argv, env)
         if predicate is None:
             process.wait_for(lambda event: event == "start", 120)
             time.sleep(rng.uniform(0, reference["seconds"]))
             hit = process.process.poll() is None
         else:
             hit = process.wait_for(predicate, 300) is not None
-            if kind != "step":  # a step is short: kill at once; a window lasts `window` s
-                time.sleep(rng.uniform(0, window / 2))
+            time.sleep(rng.uniform(0, window / 2))  # somewhere inside the window
         if not hit or process.process.poll() is not None:
             code = process.process.wait()
             if code != 0:
@@ -334,8 +347,8 @@ def run(kills: int, seed: int, epochs: int, window: float, folder: str, log=prin
     finish = Child(["train", "--resume", run_dir, "--no-progress"], environment(0.0))
     if finish.process.wait() != 0:
         problems.append("the final resume failed: " + " | ".join(finish.other[-5:]))
-    final = {name: describe(os.path.join(run_dir, name), name)
-             for name in ("model.safetensors", "checkpoint.safetensors", "metrics.json")}  # fmt: skip
+    names = ("model.safetensors", "checkpoint.safetensors", "metrics.json")
+    final = {name: describe(os.path.join(run_dir, name), name) for name in names}
     for name, content in final.items():
         if content != reference["versions"][name][-1]:
             problems.append(f"the finished run's {name} differs from the uninterrupted run's")
