@@ -66,8 +66,9 @@ def add_parser(commands) -> None:
 
 # ---- 1. everything checked before any trial ------------------------------------------------
 def resolve(args) -> dict:
-    """The command's options: defaults <- config file <- command line, checked; with the
-    search space, the base training config, the storage URL and the output folder."""
+    """The command's options: defaults <- config file <- command line, checked; plus the
+    search space, the storage URL (SQLite in OUT for a named study, a journal file in OUT
+    for several workers) and the output folder."""
     file_values, space_overrides = _read_config(getattr(args, "config", None))
     options = dict(OPTIONS)
     for key, value in file_values.items():
