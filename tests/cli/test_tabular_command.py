@@ -162,6 +162,23 @@ def test_an_image_folder_trains_to_90_percent_skipping_a_bad_file(tmp_path, caps
                  str(tmp_path / "p.csv")]) == 0  # fmt: skip
     predicted = tabular.read_csv(tmp_path / "p.csv")["predicted_class"]
     assert (predicted == "digit2").mean() >= 0.9
+    assert main(["evaluate", str(out)]) == 0
+    assert f"test accuracy  {metrics['test_accuracy']:.2%}" in capsys.readouterr().out
+
+
+def test_image_options_build_the_pipeline():
+    import abinitio as ab
+    from abinitio.cli import images
+    from abinitio.data import transforms as T
+
+    state = {"image_size": 12, "augment": True, "normalize": images._normalize("0.5,0.25")}
+    train = images.transform_of(state, train=True, generator=ab.Generator(0))
+    kinds = [type(t) for t in train.transforms]
+    assert kinds == [T.Resize, T.RandomCrop, T.RandomHorizontalFlip, T.RandomRotation,
+                     T.ToTensor, T.Normalize]  # fmt: skip
+    assert [type(t) for t in images.transform_of(state).transforms] == [
+        T.Resize, T.ToTensor, T.Normalize]  # fmt: skip
+    assert images._normalize("0.4,0.5,0.6,1,2,3") == ([0.4, 0.5, 0.6], [1.0, 2.0, 3.0])
 
 
 @pytest.mark.parametrize(
@@ -192,6 +209,9 @@ def test_bad_image_folders_exit_2(tmp_path, capsys):
     assert main(["train", "--dataset", f"images:{tmp_path / 'empty'}", "--no-progress"]) == 2
     assert "Couldn't find any class folder" in capsys.readouterr().err
     root = write_images(tmp_path / "images", per_class=2, bad=False)
+    bad_normalize = ["--normalize", "0.5", "--no-progress"]
+    assert main(["train", "--dataset", f"images:{root}", *bad_normalize]) == 2
+    assert "--normalize expects MEAN,STD" in capsys.readouterr().err
     (root / "digit3").mkdir()
     assert main(["train", "--dataset", f"images:{root}", "--no-progress"]) == 2
     assert "Found no valid file for the classes digit3" in capsys.readouterr().err
