@@ -67,6 +67,8 @@ def test_model_arguments_and_inputs_are_checked():
     net = snn.SpikingMLP(4, (3,), 2, time_steps=10, encoding="none")
     with pytest.raises(ValueError, match=r"spike trains \(N, T, ...\) with T = time_steps = 10"):
         net(ab.ones(5, 12, 4))
+    with pytest.raises(ValueError, match=r"encoding='none'\): expected spikes \(0 or 1\)"):
+        net(ab.full((5, 10, 4), 0.5))
     with pytest.raises(ValueError, match="firing probabilities must be in"):
         snn.SpikingMLP(4, (3,), 2)(ab.full((2, 4), 3.0))
     with pytest.raises(ValueError, match="too small"):

@@ -24,6 +24,7 @@ from abinitio.nn.modules.pooling import MaxPool2d
 from abinitio.snn import spikegen
 from abinitio.snn import surrogate as surrogates
 from abinitio.snn.multistep import MultiStepLeaky
+from abinitio.snn.record import spikes_array
 from abinitio.tensor import Tensor
 
 ENCODINGS = ("rate", "latency", "none")
@@ -79,6 +80,7 @@ class _SpikingClassifier(Module):
                 f"{type(self).__name__}: with encoding='none' inputs are spike trains (N, T, "
                 f"...) with T = time_steps = {self.time_steps}; got shape {x.shape}"
             )
+        spikes_array(x, f"{type(self).__name__}(encoding='none')")  # 0/1 only
         return x.transpose(0, 1)
 
     def spikes(self, x: Tensor) -> Tensor:
