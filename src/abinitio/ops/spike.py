@@ -178,7 +178,8 @@ def leaky_layer(x, mem, beta, threshold, surrogate, reset: str = "subtract",
         >>> import abinitio as ab
         >>> from abinitio.snn import surrogate
         >>> x = ab.full((4, 1), 0.6)
-        >>> leaky_layer(x, None, ab.tensor(0.5), ab.tensor(1.0), surrogate.atan()).flatten().tolist()
+        >>> spk = leaky_layer(x, None, ab.tensor(0.5), ab.tensor(1.0), surrogate.atan())
+        >>> spk.flatten().tolist()
         [0.0, 0.0, 1.0, 0.0]
     """
     if reset not in RESETS:
