@@ -22,7 +22,8 @@ def test_simulation_writes_curves_and_a_report_comparing_strategies(tmp_path, ca
         assert summary["labels"] == [20, 30, 40] and len(summary["std"]) == 3
     assert len(results["histories"]["entropy"]) == 2  # seeds
     first = results["histories"]["entropy"][0]
-    assert len(first[1]["queried"]) == 10 and not set(first[1]["queried"]) & set(first[0]["queried"])
+    assert len(first[1]["queried"]) == 10
+    assert not set(first[1]["queried"]) & set(first[0]["queried"])
     html = (out / "report.html").read_text()
     assert "Learning curves" in html and "Chosen by entropy" in html
     assert len(re.findall(r'src="data:image/png;base64,', html)) == 4  # curves + 3 strategies
@@ -99,9 +100,11 @@ def test_init_from_loads_freezes_and_groups_learning_rates(pretrained, tmp_path,
     printed = capsys.readouterr().out
     assert "initialised from" in printed and "6 tensors loaded" in printed
     assert "frozen: 2 parameter tensors (layers.0)" in printed
-    before, after = ab.load(str(pretrained / "model.safetensors")), ab.load(str(out / "model.safetensors"))
-    np.testing.assert_array_equal(after["layers.0.weight"].numpy(), before["layers.0.weight"].numpy())
-    assert not np.array_equal(after["layers.2.weight"].numpy(), before["layers.2.weight"].numpy())
+    before = ab.load(str(pretrained / "model.safetensors"))
+    after = ab.load(str(out / "model.safetensors"))
+    first, second = "layers.0.weight", "layers.2.weight"
+    np.testing.assert_array_equal(after[first].numpy(), before[first].numpy())
+    assert not np.array_equal(after[second].numpy(), before[second].numpy())
     assert 'init_from = "' in (out / "config.toml").read_text()
     assert main(["evaluate", str(out)]) == 0  # a fine-tuned run is an ordinary run
 
