@@ -358,7 +358,7 @@ def targets() -> dict:
     return {target.name: target for target in (
         _load_target(), _checkpoint_target(), _idx_target(), _config_target(),
         _run_config_target(), _text_target(), _vocab_target(), _npy_target(),
-        _cache_target(),
+        _cache_target(), _csv_target(),
     )}  # fmt: skip
 
 
@@ -522,3 +522,25 @@ def _cache_target() -> Target:
 
     return Target("cache", lambda path: load_arrays(Path(path)), (ValueError,), _tensor_seeds(),
                   mutate_safetensors, ".safetensors")  # fmt: skip
+
+
+CSV_PIECES = [b",", b";", b"\t", b'"', b'""', b"\n", b"\r\n", b"\r", b"\x00", b"\xff",
+              b"\xef\xbb\xbf", b"nan", b"inf", b"-1e999", b"9" * 400, b"x" * 200_000, b",,,,",
+              b'"a\nb"', b"true"]  # fmt: skip
+
+
+def mutate_csv(data: bytes, rng: random.Random) -> bytes:
+    at, piece = rng.randrange(len(data) + 1), rng.choice(CSV_PIECES)
+    return data[:at] + piece * (rng.choice([1, 2, 50]) if len(piece) < 10 else 1) + data[at:]
+
+
+def _csv_target() -> Target:
+    """A table for ``abinitio train --dataset csv:FILE``: read, then column types inferred."""
+    from abinitio.data.tabular import infer_column_types, read_csv
+
+    def read(path):
+        infer_column_types(read_csv(path))
+
+    seeds = [b"city,size,price\nParis,3,1.5\nLyon,2,0.9\nNice,,1.1\n",
+             b"a;b;flag\n1;x;true\n2;y;false\n", b"x\ty\n1\t2\n3\t4\n"]  # fmt: skip
+    return Target("csv", read, (ValueError,), seeds, mutate_csv, ".csv")

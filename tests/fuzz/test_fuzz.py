@@ -177,6 +177,10 @@ def test_gzipped_idx_reads_no_more_than_its_header_promises(tmp_path):
     with pytest.raises(ValueError, match=r"claims-idx1-ubyte\.gz: truncated IDX file"):
         read_idx(claims)
     assert peak_bytes(read_idx, claims) < 4 * 2**20
+    empty = tmp_path / "empty-idx3-ubyte"  # 0 x 2**32-1 x 2**32-1: empty, yet too big for NumPy
+    empty.write_bytes(bytes([0, 0, 8, 3, 0, 0, 0, 0]) + b"\xff" * 8)
+    with pytest.raises(ValueError, match=r"empty-idx3-ubyte: IDX sizes .* too large for NumPy"):
+        read_idx(empty)
     small = tmp_path / "small-idx1-ubyte.gz"  # and a good file still reads
     small.write_bytes(gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9])))
     assert read_idx(small).tolist() == [7, 8, 9]

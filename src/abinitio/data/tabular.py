@@ -140,8 +140,11 @@ def read_csv(path, delimiter: str | None = None) -> Table:
     if isinstance(path, (str, os.PathLike)):
         if not os.path.isfile(path):
             raise FileNotFoundError(f"CSV file {name!r} does not exist")
-        with open(path, newline="", encoding="utf-8-sig") as file:
-            text = file.read()
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as file:
+                text = file.read()
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{name} is not UTF-8 text ({error})") from None
     else:
         text = path.read()
     sample = text[:20000]
@@ -153,6 +156,18 @@ def read_csv(path, delimiter: str | None = None) -> Table:
         except csv.Error:
             delimiter = ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        rows, lines, header = _read_records(reader, name)
+    except csv.Error as error:  # a stray carriage return, a field over csv's size limit
+        raise ValueError(f"{name} line {reader.line_num}: not valid CSV ({error})") from None
+    if not rows:
+        raise ValueError(f"{name} has a header but no data rows")
+    grid = np.array(rows, dtype=str)
+    return Table(dict(zip(header, grid.T)), source=name, lines=lines)
+
+
+def _read_records(reader, name: str):
+    """The data rows, their line numbers and the header of a ``csv.reader``."""
     header, rows, lines = None, [], []
     for record in reader:
         if not any(field.strip() for field in record):
@@ -168,10 +183,7 @@ def read_csv(path, delimiter: str | None = None) -> Table:
             )
         rows.append(record)
         lines.append(reader.line_num)
-    if not rows:
-        raise ValueError(f"{name} has a header but no data rows")
-    grid = np.array(rows, dtype=str)
-    return Table(dict(zip(header, grid.T)), source=name, lines=lines)
+    return rows, lines, header
 
 
 def _check_header(header: list, name: str, line: int) -> None:

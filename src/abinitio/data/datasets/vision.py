@@ -78,6 +78,8 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
             f"{name}: truncated IDX file: {len(raw)} bytes, but a {ndim}-dim header needs {header}"
         )
     sizes = struct.unpack(f">{ndim}I", raw[4:header])
+    if math.prod(n for n in sizes if n) * dtype.itemsize >= 2**63:  # NumPy refuses even if empty
+        raise ValueError(f"{name}: IDX sizes {sizes} are too large for NumPy")
     expected = header + math.prod(sizes) * dtype.itemsize
     if len(raw) != expected:
         problem = "truncated" if len(raw) < expected else "too long"
