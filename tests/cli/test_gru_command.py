@@ -1,8 +1,9 @@
 """``abinitio train --model gru``: the MNIST-1D repository's GRU from the command line.
 
 The full recipe (Adam, lr 1e-2, batch 100, 6,000 steps = 150 epochs) runs here, as the
-issue asks: 90.6% test accuracy with the default seed (seeds 1 and 2: 91.3%, 91.2%;
-PyTorch: 91.3%; the paper: 91%) in about 40 s on the 2-core development machine.
+issue asks: 91.2, 90.8, 91.3, 90.3 and 91.6% test accuracy over seeds 0-4 on an AVX-512
+EPYC (90.6% for seed 0 on a Zen 3; PyTorch: 91.3%; the paper: 91%), in about 40 s on a
+quiet 2-core machine. The threshold, 88%, sits 2.3 points below the worst seed.
 """
 
 import json
@@ -22,11 +23,11 @@ def gru_run(tmp_path_factory):
     return out
 
 
-def test_mnist1d_gru_recipe_reaches_90_percent(gru_run):
+def test_mnist1d_gru_recipe_reaches_88_percent(gru_run):
     metrics = json.loads((gru_run / "metrics.json").read_text())
     assert metrics["parameters"] == 5134
     assert len(metrics["history"]) == 150  # 6,000 steps of batch 100 on 4,000 signals
-    assert metrics["test_accuracy"] >= 0.90
+    assert metrics["test_accuracy"] >= 0.88
     config = (gru_run / "config.toml").read_text()
     assert 'model = "gru"' in config and "batch_size = 100" in config and "lr = 0.01" in config
 
