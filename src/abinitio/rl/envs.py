@@ -174,7 +174,9 @@ def get_env_state(vector_env) -> dict:
 
     Classic-control environments keep their whole state in plain attributes (``state``,
     ``_elapsed_steps``, the running statistics, the random generator), so restoring them
-    continues each episode exactly where it was.
+    continues each episode exactly where it was. Environments that keep state in native
+    objects (Box2D worlds, MuJoCo data) are not captured: a resumed run of those continues
+    from restored weights, optimiser, buffers and counters, but not bit for bit.
     """
     return {
         "vector": _plain_state(vector_env),
