@@ -22,12 +22,14 @@ SNN_DEFAULTS = {"time_steps": 25, "encoding": "rate", "beta": 0.9, "surrogate": 
 # digits, 30 epochs: the 64-128-10 network reaches 96.4-96.9% test accuracy (seeds 0-2)
 # with lr 2e-3. The convolutional one learns much faster with the wider arctan surrogate
 # (600 images, 4 epochs: 48-64% against 10-29% with the fast sigmoid)
-CONV = {**SNN_DEFAULTS, "surrogate": "atan"}
+ARCTAN = {**SNN_DEFAULTS, "surrogate": "atan"}
 SNN_RECIPES = {
     ("digits", "snn"): {"lr": 2e-3, "val_fraction": 0.0, **SNN_DEFAULTS},
-    ("digits", "csnn"): {"lr": 2e-3, "val_fraction": 0.0, **CONV},
-    ("mnist1d", "snn"): {"epochs": 30, "lr": 2e-3, **SNN_DEFAULTS},
-    ("mnist1d", "csnn"): {"epochs": 30, "lr": 2e-3, **CONV},
+    ("digits", "csnn"): {"lr": 2e-3, "val_fraction": 0.0, **ARCTAN},
+    # MNIST-1D learns poorly from a rate code of its standardised signals: 16% test accuracy
+    # after 5 epochs with the arctan surrogate, 10% (a silent output) with the fast sigmoid
+    ("mnist1d", "snn"): {"epochs": 30, "lr": 2e-3, **ARCTAN},
+    ("mnist1d", "csnn"): {"epochs": 30, "lr": 2e-3, **ARCTAN},
 }
 
 
