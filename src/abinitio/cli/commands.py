@@ -79,6 +79,10 @@ def read_input_array(path: str) -> np.ndarray:
             length = int.from_bytes(file.read(width), "little")
             if 8 + width + length > os.fstat(file.fileno()).st_size:
                 raise ValueError(f"truncated: its header claims {length} bytes")
+            if length > 4096:  # a numeric array's is under 2 KB; NumPy's parser is slow
+                raise ValueError(f"its header is {length} bytes, more than numbers need")
+            if b"\x00" in file.read(length):  # a NUL sends NumPy's parser into 18 s of CPU
+                raise ValueError("its header holds a NUL byte")
             file.seek(8)
             read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                            else np.lib.format.read_array_header_2_0)  # fmt: skip
@@ -90,7 +94,7 @@ def read_input_array(path: str) -> np.ndarray:
             raise ValueError(f"its header promises shape {shape} of {dtype}, but "
                              f"{data_size} bytes of data follow it")  # fmt: skip
         return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, tokenize.TokenError) as error:
+    except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as error:
         raise UsageError(f"{path!r} is not a NumPy .npy array of numbers: {error}"[:400]) from None
 
 
