@@ -106,7 +106,8 @@ def _unfit_optimizer_state(optimizer, options: list) -> str | None:
         if names is None:
             names = set(entry)
         elif set(entry) != names:
-            return f"parameters have different state: {sorted(names)} and {sorted(entry)}"
+            first, other = sorted(names, key=str), sorted(entry, key=str)
+            return f"parameters have different state: {first} and {other}"
     return None
 
 
