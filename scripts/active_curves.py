@@ -1,7 +1,7 @@
 """Learning curves of every query strategy, 5 seeds, on the digits and on MNIST-1D.
 
 The same loop as ``abinitio active``: 20 random labels to start, 10 more per round, 30
-rounds (300 labels), a fresh MLP (64 or 40 -> 128 -> 10, dropout 0.25) trained for 200
+rounds (310 labels), a fresh MLP (64 or 40 -> 128 -> 10, dropout 0.25) trained for 200
 Adam steps after each round; test accuracy on the held-out split after each round.
 
     python scripts/active_curves.py [--dataset digits|mnist1d|both] [--seeds 5]
@@ -9,7 +9,7 @@ Adam steps after each round; test accuracy on the held-out split after each roun
     python scripts/active_curves.py --merge a.json b.json     # tables of split runs
 
 Prints, per data set: each strategy's mean accuracy (and spread) at 50, 100, 180 and 300
-labels, and the labels it needs to reach random sampling's accuracy at 300.
+labels, and the labels it needs to reach random sampling's final accuracy (310 labels).
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def table(name: str, summaries: dict) -> None:
         return
     target = summaries["random"]["mean"][-1]
     columns = [50, 100, 180, 300]
-    print(f"\n{name}: mean +- std over seeds; random reaches {target:.1%} at 300 labels")
+    last = summaries["random"]["labels"][-1]
+    print(f"\n{name}: mean +- std over seeds; random reaches {target:.1%} at {last} labels")
     print(f"{'strategy':<17}" + "".join(f"{c:>15}" for c in columns) + "   labels to reach it")
     for strategy, summary in summaries.items():
         cells = ""
