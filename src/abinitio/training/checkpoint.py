@@ -97,12 +97,18 @@ def _unfit_optimizer_state(optimizer, options: list) -> str | None:
         for key, value in before.items():
             if _kind(group.get(key)) != _kind(value):
                 return f"option {key!r} is {group.get(key)!r:.60}, where {value!r:.60} was"
+        try:
+            optimizer._check_options(group)  # the optimiser's own ranges (betas in [0, 1))
+        except ValueError as error:
+            return str(error)
     names = None
     for p, entry in optimizer.state.items():
         for name, value in entry.items():
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
             if not (number or getattr(value, "shape", None) == p.shape):
                 return f"{name!r} of a parameter of shape {p.shape} is {value!r:.60}"
+            if name == "step" and not (isinstance(value, int) and 0 <= value):
+                return f"a parameter's step count is {value!r:.60}"
         if names is None:
             names = set(entry)
         elif set(entry) != names:
