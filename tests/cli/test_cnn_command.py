@@ -9,19 +9,20 @@ from abinitio.cli import main
 from abinitio.cli.train import resolve_config
 
 
-def test_mnist1d_cnn_recipe_reaches_93_percent(tmp_path):
+def test_mnist1d_cnn_recipe_reaches_90_percent(tmp_path):
     """The MNIST-1D repository's ConvBase and recipe (Adam, lr 1e-2, batch 100, 6,000 steps
     in the repository's fixed batch order), with the default seed.
 
-    Measured here: seeds 0-3 gave 95.7, 94.9, 93.2 and 92.6% (mean 94.1%; PyTorch with the
-    repository's script 93.3-93.8%). Reshuffling every epoch gave a mean of 93.4% over
-    seeds 0-4, which is why this model's recipe keeps the fixed order.
+    Measured on a Zen 3: seeds 0-3 gave 95.7, 94.9, 93.2 and 92.6% (mean 94.1%; PyTorch with
+    the repository's script 93.3-93.8%). Reshuffling every epoch gave a mean of 93.4% over
+    seeds 0-4, which is why this model's recipe keeps the fixed order. The threshold, 90%,
+    sits 2.6 points below the worst seed (it was 93%, above seeds 2 and 3).
     """
     out = tmp_path / "mnist1d-cnn"
     argv = ["train", "--dataset", "mnist1d", "--model", "cnn", "--out", str(out), "--no-progress"]
     assert main(argv) == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["test_accuracy"] >= 0.93
+    assert metrics["test_accuracy"] >= 0.90
     assert metrics["parameters"] == 5210
     assert len(metrics["history"]) == 150  # 6,000 steps of batch 100 on 4,000 signals
     config = (out / "config.toml").read_text()
