@@ -283,9 +283,10 @@ def load_pretrained(module: Module, state_dict: dict) -> dict:
     exactly that, so those keys are left out first (the model keeps its fresh values).
 
     Returns:
-        ``{"loaded": [...], "mismatched": [(key, checkpoint shape, model shape)],
-        "missing_keys": [...], "unexpected_keys": [...]}``; the model's parameters that
-        were not loaded (mismatched or missing) are its new, untrained part.
+        a dict: ``loaded`` (the keys copied), ``mismatched`` (``(key, checkpoint shape,
+        model shape)`` triples), ``missing_keys`` and ``unexpected_keys``; the model's
+        parameters that were not loaded (mismatched or missing) are its new, untrained
+        part.
 
     See the article docs/articles/learning/fine_tuning.py.
     """
