@@ -529,9 +529,15 @@ CSV_PIECES = [b",", b";", b"\t", b'"', b'""', b"\n", b"\r\n", b"\r", b"\x00", b"
               b'"a\nb"', b"true"]  # fmt: skip
 
 
+CSV_MAX_BYTES = 256 * 1024  # room for a 200,000-byte field, but no megabyte tables
+
+
 def mutate_csv(data: bytes, rng: random.Random) -> bytes:
+    """Insert a CSV-significant piece; tables are capped at CSV_MAX_BYTES, since a corpus
+    that grows into megabyte tables spends its time parsing, not exploring."""
     at, piece = rng.randrange(len(data) + 1), rng.choice(CSV_PIECES)
-    return data[:at] + piece * (rng.choice([1, 2, 50]) if len(piece) < 10 else 1) + data[at:]
+    grown = data[:at] + piece * (rng.choice([1, 2, 50]) if len(piece) < 10 else 1) + data[at:]
+    return grown[:CSV_MAX_BYTES]
 
 
 def _csv_target() -> Target:
