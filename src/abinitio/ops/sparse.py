@@ -45,9 +45,12 @@ class _Compressed:
         unique, self.slot = np.unique(keys, return_inverse=True)
         self.merges = len(unique) < len(keys)
         self.order = np.argsort(keys, kind="stable")
-        self.indices = (unique % shape[1]).astype(np.int32)
+        # int32 indices, as SciPy prefers, while they fit; int64 beyond 2^31 entries/columns
+        fits = max(len(unique), shape[1]) < 2**31
+        index_dtype = np.int32 if fits else np.int64
+        self.indices = (unique % shape[1]).astype(index_dtype)
         counts = np.bincount(unique // shape[1], minlength=shape[0])
-        self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+        self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(index_dtype)
         self.shape = shape
 
     def matrix(self, values):
