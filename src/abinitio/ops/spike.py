@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from abinitio.autograd.function import Function
+from abinitio.backend import get_array_module
 
 RESETS = ("subtract", "zero", "none")
 
@@ -100,10 +101,11 @@ class LeakyLayer(Function):
 
     @staticmethod
     def forward(ctx, x, mem0, beta, threshold, surrogate, reset="subtract", output="spikes"):
-        b = np.clip(beta, 0, 1).astype(x.dtype, copy=False)
-        theta = np.asarray(threshold, dtype=x.dtype)
-        mem = np.zeros_like(x[0]) if mem0 is None else np.broadcast_to(mem0, x[0].shape)
-        out = np.empty((2, *x.shape), dtype=x.dtype)
+        xp = get_array_module(x)  # NumPy or CuPy: every array below lives beside x
+        b = xp.clip(xp.asarray(beta), 0, 1).astype(x.dtype, copy=False)
+        theta = xp.asarray(threshold, dtype=x.dtype)
+        mem = xp.zeros_like(x[0]) if mem0 is None else xp.broadcast_to(mem0, x[0].shape)
+        out = xp.empty((2, *x.shape), dtype=x.dtype)
         spikes, mems = out[0], out[1]
         previous = (mem > theta).astype(x.dtype)
         for t in range(len(x)):
@@ -117,7 +119,7 @@ class LeakyLayer(Function):
             if reset == "subtract":
                 m -= previous * theta
             previous = spikes[t]
-            np.greater(m, theta, out=previous)  # writes 0/1 in the float array
+            xp.greater(m, theta, out=previous)  # writes 0/1 in the float array
             mem = m
         ctx.save_for_backward(out, mem0, beta, theta)
         ctx.surrogate, ctx.reset, ctx.output = surrogate, reset, output
@@ -127,19 +129,20 @@ class LeakyLayer(Function):
     def backward(ctx, g):
         out, mem0, beta, theta = ctx.saved_tensors
         spikes, mems = out[0], out[1]
-        b = np.clip(beta, 0, 1).astype(mems.dtype, copy=False)
-        mem_start = np.zeros_like(mems[0]) if mem0 is None else np.broadcast_to(mem0, mems[0].shape)
+        xp = get_array_module(mems)
+        b = xp.clip(xp.asarray(beta), 0, 1).astype(mems.dtype, copy=False)
+        mem_start = xp.zeros_like(mems[0]) if mem0 is None else xp.broadcast_to(mem0, mems[0].shape)
         gs = g[0] if ctx.output == "both" else g
         a = gs * ctx.surrogate.derivative(mems - theta)
         du = a + g[1] if ctx.output == "both" else a.copy()  # e_t, then dU_t in place
         s_start = (mem_start > theta).astype(mems.dtype)
-        s_prev = np.concatenate([s_start[None], spikes[:-1]])  # S_{t-1} = the reset r_t
-        u_prev = np.concatenate([mem_start[None], mems[:-1]])
+        s_prev = xp.concatenate([s_start[None], spikes[:-1]])  # S_{t-1} = the reset r_t
+        u_prev = xp.concatenate([mem_start[None], mems[:-1]])
         if ctx.reset == "zero":
             carry = b * (1 - s_prev)  # c_t for every t
             u_prev = u_prev * (1 - s_prev)
         else:
-            carry = np.broadcast_to(b, mems.shape)
+            carry = xp.broadcast_to(b, mems.shape)
         for t in range(len(du) - 2, -1, -1):
             du[t] += carry[t + 1] * du[t + 1]
         needs = ctx.needs_input_grad

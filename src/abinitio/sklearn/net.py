@@ -302,8 +302,8 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNet):
         >>> y = (x[:, 0] > 0).astype(int)
         >>> net = NeuralNetClassifier(MLP, module__hidden_sizes=(16,), max_epochs=20,
         ...                           random_state=0).fit(x, y)
-        >>> net.classes_, net.n_features_in_, net.predict_proba(x[:2]).sum(1).round(6)
-        (array([0, 1]), 4, array([1., 1.], dtype=float32))
+        >>> net.classes_, net.n_features_in_, net.predict_proba(x[:2]).sum(1).round(6).tolist()
+        (array([0, 1]), 4, [1.0, 1.0])
 
     See the article docs/articles/generalisation/cross_validation.py.
     """
