@@ -162,25 +162,3 @@ def test_missing_files_and_planetoid_pickles_get_clear_errors(tmp_path):
     (pickles / "ind.cora.x").write_bytes(b"\x80\x04")
     with pytest.raises(ValueError, match="never unpickles.*cora.content"):
         G.datasets.cora(str(pickles))
-
-
-CORA = os.environ.get("ABINITIO_CORA_DIR", os.path.expanduser("~/data/cora"))
-
-
-@pytest.mark.skipif(not os.path.exists(os.path.join(CORA, "cora.content")),
-                    reason="Cora's LINQS files are not here (set ABINITIO_CORA_DIR)")  # fmt: skip
-def test_gcn_on_cora_reaches_eighty_percent():
-    g = G.datasets.cora(CORA)
-    model = G.GCN(g.x.shape[1], 16, 2, 7, dropout=0.5, cached=True)
-    optimizer = ab.optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
-    train = np.flatnonzero(g.train_mask.numpy())
-    for _ in range(200):
-        model.train()
-        optimizer.zero_grad()
-        F.cross_entropy(model(g.x, g.edge_index).index_select(0, train), g.y[train]).backward()
-        optimizer.step()
-    model.eval()
-    with ab.no_grad():
-        predicted = model(g.x, g.edge_index).argmax(-1).numpy()
-    test = g.test_mask.numpy()
-    assert (predicted[test] == g.y.numpy()[test]).mean() >= 0.80
