@@ -154,6 +154,19 @@ class Tensor(TensorMethods):
         """A copy with its own memory; gradients flow back through it."""
         return _ops.conversion.Clone.apply(self)
 
+    # ---- the raw array -----------------------------------------------------------------
+    @property
+    def array(self):
+        """The underlying array itself (NumPy's ``ndarray``, or CuPy's on a GPU), no copy.
+
+        ``p.array -= lr * p.grad.array`` is plain NumPy and records nothing in the graph.
+        """
+        return self.data
+
+    @array.setter
+    def array(self, value) -> None:
+        self.data = value
+
     # ---- array facts ------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
