@@ -141,7 +141,9 @@ def test_neuron_is_one_row_of_linear():
     # the same numbers, up to float32 summation order
     np.testing.assert_allclose(stacked.detach().numpy(), layer(x).detach().numpy(), atol=1e-6)
     relu_neuron = nn.Neuron(4)
-    assert (relu_neuron(x).detach().numpy() >= 0).all()
+    pre = x.numpy() @ relu_neuron.weight.detach().numpy() + relu_neuron.bias.detach().numpy()
+    assert (pre < 0).any() and (pre > 0).any()  # both sides of the kink are exercised
+    np.testing.assert_allclose(relu_neuron(x).detach().numpy(), np.maximum(pre, 0), atol=1e-6)
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
         nn.Neuron(2, activation="swish")
 
