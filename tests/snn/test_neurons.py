@@ -2,6 +2,7 @@
 snnTorch (state trajectories and gradients on the same inputs and parameters)."""
 
 import math
+import operator
 
 import numpy as np
 import pytest
@@ -162,9 +163,11 @@ def _snntorch():
     return require("snntorch")
 
 
-def _compare(ours, theirs, inputs, n_states, learn):
+def _compare(ours, theirs, inputs, n_states, learn, recurrent=False):
     """Step both neurons over the same inputs; compare every state at every step, then
-    the gradients of the same weighted sum w.r.t. the input and the parameters."""
+    the gradients of the same weighted sum w.r.t. the input and the parameters (dotted
+    names, e.g. "recurrent.weight"). A recurrent neuron gets its own spikes back as its
+    first state."""
     torch = require("torch")
     x = ab.tensor(inputs, requires_grad=True)
     xt = torch.tensor(inputs, requires_grad=True)
@@ -178,7 +181,8 @@ def _compare(ours, theirs, inputs, n_states, learn):
         for a, b in zip(out, out_t):
             np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5,
                                        atol=1e-5, err_msg=f"step {t}")  # fmt: skip
-        states, states_t = list(out[1:]), list(out_t[1:])
+        first = 0 if recurrent else 1
+        states, states_t = list(out[first:]), list(out_t[first:])
         w = ab.tensor(weights[t])
         total = total + (out[0] * w).sum() + (out[-1] * w).sum()
         total_t = total_t + (out_t[0] * torch.tensor(weights[t])).sum()
@@ -187,9 +191,9 @@ def _compare(ours, theirs, inputs, n_states, learn):
     total_t.backward()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
     for name in learn:
-        np.testing.assert_allclose(getattr(ours, name).grad.numpy(),
-                                   getattr(theirs, name).grad.numpy(), rtol=1e-4, atol=1e-4,
-                                   err_msg=name)  # fmt: skip
+        get = operator.attrgetter(name)
+        np.testing.assert_allclose(get(ours).grad.numpy(), get(theirs).grad.numpy(),
+                                   rtol=1e-4, atol=1e-4, err_msg=name)  # fmt: skip
 
 
 INPUTS = np.random.default_rng(0).uniform(-0.2, 1.0, (30, 4, 5)).astype(np.float32)
@@ -232,3 +236,55 @@ def test_lapicque_matches_snntorch():
     ours = snn.Lapicque(R=5.0, C=0.5, time_step=0.5)
     theirs = snntorch.Lapicque(R=5.0, C=0.5, time_step=0.5)
     _compare(ours, theirs, INPUTS * 0.5, 1, ())
+
+
+def _same_recurrent_weights(ours, theirs):
+    """snnTorch draws its recurrent Linear with torch's generator: give it ours."""
+    torch = require("torch")
+    with torch.no_grad():
+        theirs.recurrent.weight.copy_(torch.tensor(ours.recurrent.weight.detach().numpy()))
+        theirs.recurrent.bias.copy_(torch.tensor(ours.recurrent.bias.detach().numpy()))
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
+def test_rleaky_all_to_all_matches_snntorch(reset):
+    snntorch = _snntorch()
+    ours = snn.RLeaky(beta=0.8, linear_features=5, threshold=0.7, reset_mechanism=reset,
+                      learn_beta=True, learn_threshold=True)  # fmt: skip
+    theirs = snntorch.RLeaky(beta=0.8, linear_features=5, threshold=0.7, reset_mechanism=reset,
+                             learn_beta=True, learn_threshold=True)  # fmt: skip
+    _same_recurrent_weights(ours, theirs)
+    _compare(ours, theirs, INPUTS, 2, ("beta", "threshold", "recurrent.weight",
+                                       "recurrent.bias"), recurrent=True)  # fmt: skip
+
+
+def test_rleaky_one_to_one_matches_snntorch():
+    snntorch = _snntorch()
+    torch = require("torch")
+    v = np.linspace(-0.5, 0.5, 5).astype(np.float32)
+    ours = snn.RLeaky(beta=0.9, V=v, all_to_all=False, learn_beta=True)
+    theirs = snntorch.RLeaky(beta=0.9, V=torch.tensor(v), all_to_all=False, learn_beta=True)
+    _compare(ours, theirs, INPUTS, 2, ("beta", "V"), recurrent=True)
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
+def test_rsynaptic_all_to_all_matches_snntorch(reset):
+    snntorch = _snntorch()
+    ours = snn.RSynaptic(alpha=0.7, beta=0.85, linear_features=5, reset_mechanism=reset,
+                         learn_alpha=True, learn_beta=True, learn_threshold=True)  # fmt: skip
+    theirs = snntorch.RSynaptic(alpha=0.7, beta=0.85, linear_features=5, reset_mechanism=reset,
+                                learn_alpha=True, learn_beta=True,
+                                learn_threshold=True)  # fmt: skip
+    _same_recurrent_weights(ours, theirs)
+    _compare(ours, theirs, INPUTS * 0.6, 3, ("alpha", "beta", "threshold", "recurrent.weight",
+                                             "recurrent.bias"), recurrent=True)  # fmt: skip
+
+
+def test_rsynaptic_one_to_one_matches_snntorch():
+    snntorch = _snntorch()
+    torch = require("torch")
+    v = np.linspace(-0.5, 0.5, 5).astype(np.float32)
+    ours = snn.RSynaptic(alpha=0.7, beta=0.85, V=v, all_to_all=False, learn_alpha=True)
+    theirs = snntorch.RSynaptic(alpha=0.7, beta=0.85, V=torch.tensor(v), all_to_all=False,
+                                learn_alpha=True)  # fmt: skip
+    _compare(ours, theirs, INPUTS * 0.6, 3, ("alpha", "V"), recurrent=True)
