@@ -19,23 +19,39 @@ Workloads (``--workload NAME``, several allowed; default all):
 * ``gru``: ``nn.GRU(1, 128)`` over sequences of 40 steps of 1 feature, a linear head on the
   last state h_n (not on every step), cross-entropy over 10 classes, Adam, batch 128;
   PyTorch runs the same weights through its own ``nn.GRU`` (ATen's CPU kernels).
+* ``transformer``: a 2-layer pre-norm Transformer written with plain ops, the way a learner
+  writes it (``_plain_transformer``: Linear layers, ``q @ k.transpose(-2, -1)``, an
+  additive causal mask of -inf, ``softmax``, exact ``gelu``), width 128, 4 heads, context
+  64, vocabulary 96, AdamW, batch 32 windows; one function builds it for both frameworks.
+* ``overhead``: 200 elementwise ops on (8, 8) tensors, forward + backward
+  (``bench_ops.elementwise_chain``): the per-op cost of the framework.
 
-The MLP, LeNet and ResNet-8 are built by one function for both frameworks (``lib.nn`` is
-``abinitio.nn`` or ``torch.nn``): the same code, so the same architecture.
+The MLP, LeNet, ResNet-8 and the plain-ops Transformer are built by one function for both
+frameworks (``lib.nn`` is ``abinitio.nn`` or ``torch.nn``): the same code, so the same
+architecture.
 
-Run: ``python benchmarks/bench_train.py [--workload mlp] [--quick]``.
+Every workload runs under each thread setting of ``--threads`` (default ``1 2``): both
+frameworks limited to that many threads (``torch.set_num_threads`` and threadpoolctl for
+NumPy's BLAS). The output names the CPU, the BLAS library and its kernel, and the load
+average before and after; ``--readme README.md`` rewrites the README's performance table
+from this run (``report.py``).
+
+Run (the whole suite, one line): ``python benchmarks/bench_train.py --readme README.md``;
+one workload, one setting: ``python benchmarks/bench_train.py --workload mlp --threads 2``.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 
 import numpy as np
 
 import abinitio as ab
 import abinitio.optim  # noqa: F401  (ab.optim)
-from common import compare, save, try_import_torch
+from bench_ops import CHAIN_OPS, elementwise_chain
+from common import compare, environment, limit_threads, load_average, save, try_import_torch
 
 WORKLOADS = {}
 
@@ -303,29 +319,120 @@ def resnet8(torch):
     return {name: _sgd_step(lib, _resnet8(lib.nn), batches) for name, lib in _frameworks(torch)}, 32
 
 
+def _plain_transformer(lib, vocab=96, context=64, width=128, heads=4, layers=2):
+    """A 2-layer pre-norm Transformer in plain ops, as a learner writes it: the same code
+    for ``lib`` = abinitio and ``lib`` = torch."""
+    nn, F = lib.nn, lib.nn.functional
+    head_width = width // heads
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm1, self.norm2 = nn.LayerNorm(width), nn.LayerNorm(width)
+            self.qkv = nn.Linear(width, 3 * width)
+            self.proj = nn.Linear(width, width)
+            self.fc1, self.fc2 = nn.Linear(width, 4 * width), nn.Linear(4 * width, width)
+
+        def forward(self, x, mask):
+            b, t, c = x.shape
+            q, k, v = self.qkv(self.norm1(x)).split(width, dim=-1)
+            q = q.reshape(b, t, heads, head_width).transpose(1, 2)
+            k = k.reshape(b, t, heads, head_width).transpose(1, 2)
+            v = v.reshape(b, t, heads, head_width).transpose(1, 2)
+            scores = q @ k.transpose(-2, -1) / math.sqrt(head_width) + mask
+            attended = F.softmax(scores, dim=-1) @ v
+            x = x + self.proj(attended.transpose(1, 2).reshape(b, t, c))
+            return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+    class Transformer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.token = nn.Embedding(vocab, width)
+            self.position = nn.Embedding(context, width)
+            self.blocks = nn.ModuleList([Block() for _ in range(layers)])
+            self.norm = nn.LayerNorm(width)
+            self.head = nn.Linear(width, vocab)
+            causal = np.triu(np.full((context, context), -np.inf, np.float32), 1)
+            self.mask = lib.tensor(causal)
+
+        def forward(self, x):
+            t = x.shape[1]
+            h = self.token(x) + self.position.weight[:t]
+            for block in self.blocks:
+                h = block(h, self.mask[:t, :t])
+            return self.head(self.norm(h))
+
+    return Transformer()
+
+
+@workload("transformer")
+def transformer(torch):
+    """The plain-ops Transformer, 2 x 128 wide, 4 heads, context 64, AdamW, batch 32."""
+    vocab, context, batch = 96, 64, 32
+    rng = np.random.default_rng(0)
+    tokens = [rng.integers(0, vocab, size=(batch, context + 1)) for _ in range(4)]
+    ab.manual_seed(0)
+    ours = _plain_transformer(ab, vocab, context)
+    candidates = {}
+    if torch is not None:
+        theirs = _plain_transformer(torch, vocab, context)
+        state = {k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()}
+        theirs.load_state_dict(state)
+        candidates["torch"] = _gpt_step(torch, theirs, torch.optim.AdamW, tokens)
+    candidates["abinitio"] = _gpt_step(ab, ours, ab.optim.AdamW, tokens)
+    return candidates, batch * context
+
+
+@workload("overhead")
+def overhead(torch):
+    """200 elementwise ops on (8, 8), forward + backward: the framework's per-op cost."""
+    a = np.random.default_rng(0).standard_normal((8, 8)).astype(np.float32)
+    candidates = {}
+    if torch is not None:
+        x_torch = torch.tensor(a, requires_grad=True)
+        candidates["torch"] = lambda: elementwise_chain(x_torch).backward()
+    x_ours = ab.tensor(a, requires_grad=True)
+    candidates["abinitio"] = lambda: elementwise_chain(x_ours).backward()
+    return candidates, CHAIN_OPS  # "samples" are ops
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS))
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
+    parser.add_argument("--readme", help="rewrite this README's performance table")
     args = parser.parse_args(argv)
     torch = try_import_torch()
-    if torch is not None:
-        torch.set_num_threads(os.cpu_count() or 1)  # the cores NumPy's BLAS uses
+    env = environment(torch)
+    print(f"CPU: {env['cpu']}; BLAS: {env['blas']}; PyTorch: {env['torch']}")
+    rounds, repeat = (3, 3) if args.quick else (9, 10)
     results = {}
-    for name in args.workload or list(WORKLOADS):
-        candidates, batch = WORKLOADS[name](torch)
-        rounds, repeat = (3, 3) if args.quick else (9, 10)
-        stats = compare(candidates, repeat=repeat, rounds=rounds)
-        for entry in stats.values():
-            entry["samples_per_s"] = batch / entry["median_s"]
-        results[name] = stats
-        print(f"{name}: training samples per second (median of {rounds} rounds)")
-        for candidate, entry in stats.items():
-            ratio = entry["speed_vs_baseline"]
-            speed = entry["samples_per_s"]
-            print(f"  {candidate:14s} {speed:10.0f}   {ratio:5.2f}x {entry['baseline']}")
-    path = save("bench_train", results)
+    for threads in args.threads:
+        setting = results[f"{threads}_threads"] = {"load_before": load_average()}
+        with limit_threads(threads, torch):
+            for name in args.workload or list(WORKLOADS):
+                candidates, batch = WORKLOADS[name](torch)
+                stats = compare(candidates, repeat=repeat, rounds=rounds)
+                for entry in stats.values():
+                    entry["samples_per_s"] = batch / entry["median_s"]
+                setting[name] = stats
+                print(f"{name}, {threads} thread(s): samples per second "
+                      f"(median of {rounds} rounds)")  # fmt: skip
+                for candidate, entry in stats.items():
+                    ratio = entry["speed_vs_baseline"]
+                    speed = entry["samples_per_s"]
+                    print(f"  {candidate:14s} {speed:10.0f}   {ratio:5.2f}x {entry['baseline']}")
+        setting["load_after"] = load_average()
+        print(f"load average (1 min) before / after: {setting['load_before']:.2f} / "
+              f"{setting['load_after']:.2f}")  # fmt: skip
+    path = save("bench_train", {"environment": env, "settings": results})
     print(f"results written to {path}")
+    if args.readme:
+        import report
+
+        report.update_readme(args.readme, path)
+        print(f"performance table in {args.readme} rewritten from {path}")
     return results
 
 

@@ -13,6 +13,7 @@ region, and whatever ran next on the same cores was measured up to 40% slower.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -74,6 +75,68 @@ def machine() -> dict:
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
     }
+
+
+def cpu_name() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def blas() -> str:
+    """NumPy's BLAS as threadpoolctl sees it: library, version and the kernel it chose."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl not installed)"
+    found = [
+        f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')} kernels)"
+        for p in threadpool_info()
+        if p.get("user_api") == "blas" and "numpy" in p.get("filepath", "")
+    ]
+    return "; ".join(found) or "none found"
+
+
+def environment(torch=None) -> dict:
+    """What the numbers were measured on: CPU, cores, BLAS kernel, library versions."""
+    import numpy
+
+    import abinitio
+
+    env = {**machine(), "cpu": cpu_name(), "blas": blas(), "numpy": numpy.__version__,
+           "abinitio": abinitio.__version__, "torch": "not installed"}  # fmt: skip
+    if torch is not None:
+        capability = torch.backends.cpu.get_cpu_capability()
+        onednn = "oneDNN" if torch.backends.mkldnn.is_available() else "no oneDNN"
+        env["torch"] = f"{torch.__version__} ({capability}, {onednn})"
+    return env
+
+
+def load_average() -> float:
+    """The 1-minute load average (the machine is shared: read the ratios beside it)."""
+    return os.getloadavg()[0]
+
+
+@contextlib.contextmanager
+def limit_threads(threads: int, torch=None):
+    """Both frameworks on ``threads`` threads: PyTorch's intra-op pool, NumPy's BLAS
+    (threadpoolctl) and abinitio's elementwise pool."""
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(previous)
 
 
 def save(name: str, payload: dict) -> Path:
