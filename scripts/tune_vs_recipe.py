@@ -3,6 +3,7 @@ command line's default recipe, both scored by the same 5-fold cross-validation o
 training split (the test split is not used).
 
     python scripts/tune_vs_recipe.py --model mlp --trials 30 --epochs 10 --seeds 0 1 2
+    python scripts/tune_vs_recipe.py --model mlp --trials 30 --cv 5 --seeds 0 1 2 3 4
 
 Trials train ``--epochs`` epochs (default: the recipe's). Prints, per seed, the 5-fold CV
 accuracy of the tuned configuration, of the recipe at the same epochs and of the recipe
@@ -25,6 +26,7 @@ def main() -> None:
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--epochs", type=int)
+    parser.add_argument("--cv", type=int, default=0, help="k-fold scored trials (0: holdout)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = parser.parse_args()
     import optuna
@@ -35,7 +37,7 @@ def main() -> None:
         started = time.perf_counter()
         options = tuning.resolve(argparse.Namespace(dataset=args.dataset, model=args.model,
                                  trials=args.trials, epochs=args.epochs, seed=seed,
-                                 out="/tmp/tune_vs_recipe"))  # fmt: skip
+                                 cv=args.cv, out="/tmp/tune_vs_recipe"))  # fmt: skip
         from abinitio.tune import create_study
 
         base = tuning.base_config(options)  # the recipe, with --epochs per trial

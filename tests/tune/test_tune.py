@@ -109,6 +109,42 @@ def test_objective_reports_every_epoch_and_the_pruner_stops_bad_trials():
     )
 
 
+def test_a_cross_validated_objective_is_the_mean_of_its_folds_and_prunes_between_them():
+    train, val = blobs()
+    halves = [(train, val), (val, train)]  # two folds: each half validates the other
+    space = SearchSpace({"lr": {"low": 1e-5, "high": 1.0, "log": True}, "batch_size": 32})
+    study = create_study(sampler="random", pruner="median", seed=0)
+    study.optimize(Objective(space, build_linear, epochs=3, folds=halves * 2), n_trials=16)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert complete and pruned
+    for trial in complete:
+        losses = trial.user_attrs["fold_val_losses"]
+        assert len(losses) == 4 and trial.value == pytest.approx(np.mean(losses))
+        # the pruner saw the running mean after each fold, steps 0..3
+        assert [trial.intermediate_values[k] for k in range(4)] == pytest.approx(
+            [np.mean(losses[: k + 1]) for k in range(4)]
+        )
+        assert losses[0] == pytest.approx(losses[2])  # same fold, same seed: same model
+    assert all(len(t.intermediate_values) < 4 for t in pruned)
+    # one fold's score, by hand: the trial's seeded model trained on that fold
+    best = study.best_trial
+    one = Objective(space, build_linear, train, val, epochs=3)
+    assert one._fit(best, best.params | {"batch_size": 32}, train, val, [])["val_loss"] == (
+        pytest.approx(best.user_attrs["fold_val_losses"][0])
+    )
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({}, "give train_set and val_set, or folds"),
+    ({"folds": [(1, 2)]}, "at least 2 \\(train, val\\) pairs, got 1"),
+    ({"folds": [(1, 2)] * 2, "train_set": 1, "val_set": 2}, "not both"),
+])  # fmt: skip
+def test_objective_refuses_a_half_given_split(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Objective(SearchSpace({"lr": 0.1}), build_linear, epochs=2, **kwargs)
+
+
 def test_hyperband_prunes_too_and_a_timeout_stops_starting_trials():
     train, val = blobs()
     space = SearchSpace({"lr": {"low": 1e-5, "high": 1.0, "log": True}, "batch_size": 32})
@@ -164,6 +200,7 @@ SMALL = ("--dataset", "digits", "--model", "mlp", "--epochs", "2", "--no-retrain
     (("--model", "gru"), "abinitio tune tunes mlp or cnn"),
     (("--jobs", "0"), "--jobs must be at least 1"),
     (("--pruner", "asha"), "--pruner 'asha': choose one of: median, hyperband, none"),
+    (("--cv", "1"), "--cv must be 0 (off) or at least 2 folds, got 1"),
     (("--storage", "postgresql+nodriver://db/x"), "cannot open the study"),
 ])  # fmt: skip
 def test_bad_input_is_an_error_before_any_trial(capsys, tmp_path, argv, message):

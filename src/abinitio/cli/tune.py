@@ -40,7 +40,7 @@ CONFIG_FIELDS = {"depth": "layers", "width": "width", "lr": "lr", "batch_size": 
                  "optimizer": "optimizer"}  # fmt: skip
 OPTIONS = {"dataset": "digits", "model": "mlp", "trials": 30, "epochs": None,
            "val_fraction": 0.2, "sampler": "tpe", "pruner": "median", "seed": 0,
-           "storage": None, "study": None, "timeout": None, "jobs": 1}  # fmt: skip
+           "storage": None, "study": None, "timeout": None, "jobs": 1, "cv": 0}  # fmt: skip
 
 
 def add_parser(commands) -> None:
@@ -50,6 +50,8 @@ def add_parser(commands) -> None:
     tune.add_argument("--trials", type=int, help="finished trials the study should hold (30)")
     tune.add_argument("--epochs", type=int, help="epochs per trial (the recipe's)")
     tune.add_argument("--val-fraction", type=float, help="training share to validate on (0.2)")
+    tune.add_argument("--cv", type=int, metavar="K", help="score each trial by K-fold "
+                      "cross-validation instead of one held-out split (0: off)")  # fmt: skip
     tune.add_argument("--sampler", help="tpe (default) or random")
     tune.add_argument("--pruner", help="median (default), hyperband or none")
     tune.add_argument("--seed", type=int)
@@ -141,6 +143,7 @@ def _check_counts(options: dict) -> None:
         ("timeout", options["timeout"] is None or options["timeout"] > 0, "a positive number"),
         ("val_fraction", 0 < options["val_fraction"] < 1, "in (0, 1)"),
         ("seed", options["seed"] >= 0, "a non-negative integer"),
+        ("cv", options["cv"] == 0 or options["cv"] >= 2, "0 (off) or at least 2 folds"),
     ]
     for name, ok, expected in checks:
         if not ok:
@@ -182,7 +185,6 @@ def objective_for(options: dict, data):
     from abinitio.tune import Objective
 
     base = base_config(options)
-    train_rows, val_rows = stratified_split(data.y_train, options["val_fraction"], base.seed)
     train_set = TensorDataset(data.x_train, data.y_train)
 
     def build(params):
@@ -190,6 +192,16 @@ def objective_for(options: dict, data):
         model = registry.build_model(config, data)
         return model, registry.build_optimizer(config, model)
 
+    if options["cv"]:
+        from sklearn.model_selection import StratifiedKFold
+
+        # shuffled apart from `abinitio cv`'s folds (seed), so a study is not fitted to them
+        splitter = StratifiedKFold(options["cv"], shuffle=True, random_state=base.seed + 1)
+        folds = [(Subset(train_set, train), Subset(train_set, val))
+                 for train, val in splitter.split(data.x_train, data.y_train)]  # fmt: skip
+        return Objective(options["space"], build, epochs=base.epochs, seed=base.seed,
+                         folds=folds)  # fmt: skip
+    train_rows, val_rows = stratified_split(data.y_train, options["val_fraction"], base.seed)
     return Objective(options["space"], build, Subset(train_set, train_rows),
                      Subset(train_set, val_rows), base.epochs, seed=base.seed)  # fmt: skip
 

@@ -65,10 +65,28 @@ class Objective:
     The validation set is part of the training data; the test set is never seen (tuning
     on it would make the test score an optimistic, selected number).
 
+    With ``folds``, a trial is scored by k-fold cross-validation instead: one model per
+    fold, the trial's value the mean of the folds' final validation losses, and the pruner
+    fed the running mean after each fold (Optuna's pattern for cross-validated trials):
+
+    .. code-block:: text
+
+        for k, (train_k, val_k) in enumerate(folds):
+            loss_k = train_and_validate(params, train_k, val_k)
+            trial.report(mean(loss_1..loss_k), k); maybe prune
+        return mean(loss_1..loss_K)
+
+    One held-out split of a few hundred examples is a noisy judge: it can crown a
+    configuration that diverges on another split (measured on digits: a tuned RMSprop
+    setting with a good held-out loss scored 81% on one of five folds). The mean over
+    folds costs k times the training and selects what works on every split.
+
     Args:
         space: a :class:`~abinitio.tune.SearchSpace`.
         build: ``params -> (model, optimizer)``.
         train_set, val_set: datasets for training and for the per-epoch validation loss.
+        folds: instead of ``train_set`` and ``val_set``, a list of ``(train, val)`` dataset
+            pairs (k-fold cross-validation, k >= 2).
         epochs: epochs per trial (pruned trials stop earlier).
         loss_fn: default cross-entropy on logits.
         seed: trial ``k`` seeds abinitio's generator with ``seed + k``.
@@ -76,12 +94,19 @@ class Objective:
     See the article docs/articles/generalisation/hyperparameter_tuning.py.
     """
 
-    def __init__(self, space, build, train_set, val_set, epochs: int, loss_fn=None,
-                 seed: int = 0) -> None:  # fmt: skip
+    def __init__(self, space, build, train_set=None, val_set=None, epochs: int = 10,
+                 loss_fn=None, seed: int = 0, folds=None) -> None:  # fmt: skip
         if epochs < 1:
             raise ValueError(f"Objective: epochs must be >= 1, got {epochs}")
+        if folds is None and (train_set is None or val_set is None):
+            raise ValueError("Objective: give train_set and val_set, or folds")
+        if folds is not None and (train_set is not None or val_set is not None):
+            raise ValueError("Objective: give folds or train_set and val_set, not both")
+        if folds is not None and len(folds) < 2:
+            raise ValueError(f"Objective: folds must hold at least 2 (train, val) pairs, "
+                             f"got {len(folds)}")  # fmt: skip
         self.space, self.build, self.epochs, self.seed = space, build, epochs, seed
-        self.train_set, self.val_set = train_set, val_set
+        self.train_set, self.val_set, self.folds = train_set, val_set, folds
         self.loss_fn = loss_fn or nn.CrossEntropyLoss()
 
     def __call__(self, trial) -> float:
@@ -96,16 +121,36 @@ class Objective:
             raise
 
     def _run(self, trial) -> float:
+        import optuna
+
         params = self.space.suggest(trial)
-        ab.manual_seed(self.seed + trial.number)
-        model, optimizer = self.build(params)
-        trainer = Trainer(model, optimizer, self.loss_fn, callbacks=[PruningCallback(trial)],
-                          progress=False, log=None)  # fmt: skip
-        batch_size = int(params.get("batch_size", 64))
-        loader = DataLoader(self.train_set, batch_size=batch_size, shuffle=True)
-        history = trainer.fit(loader, DataLoader(self.val_set, batch_size=512), self.epochs)
-        last = history.epochs[-1]
         trial.set_user_attr("worker", os.getpid())  # which process ran it (with --jobs N)
-        if "val_accuracy" in last:
-            trial.set_user_attr("val_accuracy", last["val_accuracy"])
-        return last["val_loss"]
+        if self.folds is None:
+            last = self._fit(trial, params, self.train_set, self.val_set, [PruningCallback(trial)])
+            if "val_accuracy" in last:
+                trial.set_user_attr("val_accuracy", last["val_accuracy"])
+            return last["val_loss"]
+        losses, accuracies = [], []
+        for k, (train_set, val_set) in enumerate(self.folds):
+            last = self._fit(trial, params, train_set, val_set, [])
+            losses.append(last["val_loss"])
+            accuracies.append(last.get("val_accuracy"))
+            trial.report(sum(losses) / len(losses), k)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after fold {k + 1}: mean val_loss "
+                                         f"{sum(losses) / len(losses):.4f}")  # fmt: skip
+        if None not in accuracies:
+            trial.set_user_attr("val_accuracy", sum(accuracies) / len(accuracies))
+        trial.set_user_attr("fold_val_losses", losses)
+        return sum(losses) / len(losses)
+
+    def _fit(self, trial, params, train_set, val_set, callbacks) -> dict:
+        """Train a fresh model on ``train_set``; the last epoch's record."""
+        ab.manual_seed(self.seed + trial.number)  # every fold starts from the same weights
+        model, optimizer = self.build(params)
+        trainer = Trainer(model, optimizer, self.loss_fn, callbacks=callbacks, progress=False,
+                          log=None)  # fmt: skip
+        batch_size = int(params.get("batch_size", 64))
+        loader = DataLoader(train_set, batch_size=batch_size, shuffle=True)
+        history = trainer.fit(loader, DataLoader(val_set, batch_size=512), self.epochs)
+        return history.epochs[-1]
