@@ -34,11 +34,11 @@ def random_array(dtype, shape, rng):
 def assert_same(expected, actual, where="checkpoint"):
     """Same structure, same Python types, arrays equal bit for bit as Tensors."""
     if isinstance(expected, (ab.Tensor, np.ndarray)):
-        array = expected.data if isinstance(expected, ab.Tensor) else expected
+        array = expected.array if isinstance(expected, ab.Tensor) else expected
         assert type(actual) is ab.Tensor, where
         assert not actual.requires_grad, where
         assert actual.dtype == array.dtype and actual.shape == array.shape, where
-        assert actual.data.tobytes() == np.ascontiguousarray(array).tobytes(), where
+        assert actual.array.tobytes() == np.ascontiguousarray(array).tobytes(), where
         return
     assert type(actual) is type(expected), (where, type(expected), type(actual))
     if isinstance(expected, dict):
@@ -127,8 +127,8 @@ def test_non_contiguous_and_big_endian_arrays_are_saved_as_they_read(tmp_path):
     }
     restored = round_trip(state, tmp_path)
     for key, value in state.items():
-        array = value.data if isinstance(value, ab.Tensor) else value
-        np.testing.assert_array_equal(restored[key].data, array)
+        array = value.array if isinstance(value, ab.Tensor) else value
+        np.testing.assert_array_equal(restored[key].array, array)
     assert restored["big_endian"].dtype == np.int32
 
 
@@ -136,9 +136,9 @@ def test_loaded_tensors_are_independent_plain_tensors(tmp_path):
     weight = ab.ones(3, requires_grad=True)
     restored = round_trip({"w": weight}, tmp_path)["w"]
     assert not restored.requires_grad and restored.is_leaf
-    restored.data[:] = 5.0  # writable, and not a window onto the file
-    np.testing.assert_array_equal(load(tmp_path / "checkpoint.safetensors")["w"].data, 1.0)
-    assert weight.data[0] == 1.0
+    restored.array[:] = 5.0  # writable, and not a window onto the file
+    np.testing.assert_array_equal(load(tmp_path / "checkpoint.safetensors")["w"].array, 1.0)
+    assert weight.array[0] == 1.0
 
 
 def test_tensor_names_in_the_file_are_readable_paths(tmp_path):
@@ -198,7 +198,7 @@ def test_abinitio_reads_a_torch_state_dict(torch, tmp_path):
     assert sorted(loaded) == sorted(state)
     for key, value in state.items():
         assert type(loaded[key]) is ab.Tensor and loaded[key].dtype == value.numpy().dtype
-        np.testing.assert_array_equal(loaded[key].data, value.numpy())
+        np.testing.assert_array_equal(loaded[key].array, value.numpy())
 
 
 def test_bfloat16_from_torch_is_refused_clearly(torch, tmp_path):

@@ -169,7 +169,7 @@ def test_dtype_conversion_methods():
     assert x.to(ab.float64).requires_grad and x.to("cpu") is x
     assert x.to(ab.zeros(1, dtype=ab.float64)).dtype == ab.float64
     with pytest.raises(ValueError, match="unknown device"):
-        ab.backend.to_device(x.data, "tpu")
+        ab.backend.to_device(x.array, "tpu")
 
 
 def test_inplace_on_a_leaf_requiring_grad_needs_no_grad():
@@ -215,3 +215,23 @@ def test_pad_takes_the_last_dim_first(torch):
     theirs = torch.nn.functional.pad(torch.tensor(a), (1, 0, 2, 1), value=7.0)
     assert ours.shape == tuple(theirs.shape) == (1, 5, 4)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_data_is_a_tensor_sharing_memory_that_records_no_graph(torch):
+    # the idioms of PyTorch programs: p.data.fill_, p.data.add_(g, alpha=-lr), p.data = t
+    w = ab.nn.Parameter(ab.tensor([1.0, 2.0, 3.0]))
+    w_t = torch.nn.Parameter(torch.tensor([1.0, 2.0, 3.0]))
+    for p in (w, w_t):
+        assert type(p.data).__name__ == "Tensor" and not p.data.requires_grad
+        assert p.data.grad_fn is None
+        p.data.add_(p.data * 2, alpha=-0.5)  # no no_grad needed: .data is outside autograd
+    np.testing.assert_array_equal(w.array, w_t.detach().numpy())
+    assert w.data.array is w.array  # shares memory
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(w.grad.array, 2 * w.array)
+    w.data = ab.zeros(2, dtype=ab.float64)  # replaces the values, shape and dtype may change
+    assert w.shape == (2,) and w.dtype == np.float64 and w.requires_grad
+    with pytest.raises(TypeError, match="must be set to a Tensor.*assign .array"):
+        w.data = np.zeros(2)
+    with pytest.raises(TypeError):
+        w_t.data = np.zeros(2)

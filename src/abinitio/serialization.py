@@ -230,7 +230,7 @@ def _encode_numpy_scalar(obj: np.generic, where: tuple) -> dict:
 
 def _add_array(obj, where: tuple, table: dict) -> str:
     """Put ``obj``'s array into ``table`` under a fresh readable name; return the name."""
-    array = backend.to_numpy(obj.data if isinstance(obj, Tensor) else obj)
+    array = backend.to_numpy(obj.array if isinstance(obj, Tensor) else obj)
     if array.dtype.name not in _DTYPES:
         raise TypeError(
             f"save: cannot store an array of dtype {array.dtype} at {_describe(where)}: "

@@ -1,14 +1,12 @@
 """``Tensor``: an n-dimensional array that remembers how it was computed.
 
-A Tensor wraps an array (``.data``, NumPy's ``ndarray`` by default). When it is the result
+A Tensor wraps an array (``.array``, NumPy's ``ndarray`` by default). When it is the result
 of an operation on tensors that require gradients, it also keeps ``._ctx``: the operation
 and its inputs. Those links form the computational graph, and ``.backward()`` walks it in
 reverse to fill every leaf's ``.grad`` with the derivative of the output.
 
 Differences from PyTorch, on purpose:
 
-* ``.data`` is the underlying array itself (an ``ndarray``), as in micrograd and DeZero, so
-  ``p.data -= lr * p.grad.data`` is plain NumPy.
 * Float input (Python floats, NumPy float64 arrays) becomes float32 unless ``dtype=`` asks
   for float64, so that NumPy's float64 arrays do not silently make a model slower.
 """
@@ -27,7 +25,7 @@ def as_array(data, dtype=None, copy: bool = False):
     unless ``dtype`` says otherwise; other dtypes are kept."""
     dtype = dtypes.as_dtype(dtype)
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if backend.get_array_module(data) is not np:  # a CuPy array stays where it is
         return data.astype(dtype or data.dtype, copy=copy)
     array = np.array(data, copy=True) if copy else np.asarray(data)
@@ -60,11 +58,11 @@ class Tensor(TensorMethods):
     See the article docs/articles/learning/backpropagation.py.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "_hooks", "__weakref__")
+    __slots__ = ("array", "grad", "_requires_grad", "_ctx", "_retains_grad", "_hooks", "__weakref__")
     __array_ufunc__ = None  # so that ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None) -> None:
-        self.data = as_array(data, dtype)
+        self.array = as_array(data, dtype)
         self.grad = None
         self._ctx = None
         self._retains_grad = False
@@ -77,7 +75,7 @@ class Tensor(TensorMethods):
     def _make(cls, data, requires_grad: bool, ctx) -> Tensor:
         """Wrap an array without copying or checking (the fast path every op takes)."""
         t = object.__new__(Tensor)
-        t.data = data
+        t.array = data
         t.grad = None
         t._requires_grad = requires_grad
         t._ctx = ctx
@@ -96,7 +94,7 @@ class Tensor(TensorMethods):
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Switch gradient tracking on or off for this leaf tensor; returns ``self``."""
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype.kind not in "fc":
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype {self.dtype}: "
                 "a derivative needs values that can change by small amounts; use .float() first"
@@ -143,7 +141,7 @@ class Tensor(TensorMethods):
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory with ``self``)."""
-        return Tensor._make(self.data, False, None)
+        return Tensor._make(self.array, False, None)
 
     def detach_(self) -> Tensor:
         self._ctx = None
@@ -154,58 +152,67 @@ class Tensor(TensorMethods):
         """A copy with its own memory; gradients flow back through it."""
         return _ops.conversion.Clone.apply(self)
 
-    # ---- the raw array -----------------------------------------------------------------
+    # ---- the raw array and PyTorch's .array ----------------------------------------------
+    # ``array`` is a slot (above), not a property: every op reads it, so it must cost one
+    # attribute load. ``p.array -= lr * p.grad.array`` is plain NumPy and records nothing.
+
     @property
-    def array(self):
-        """The underlying array itself (NumPy's ``ndarray``, or CuPy's on a GPU), no copy.
+    def data(self) -> Tensor:
+        """The same values as a Tensor that shares memory and records no graph, as in
+        PyTorch: ``m.bias.array.fill_(0.01)`` and ``p.array.add_(g, alpha=-lr)`` change
+        ``self`` in place without autograd seeing it. Assigning ``p.array = t`` replaces the
+        values (and may change shape and dtype, as in PyTorch). The raw NumPy (or CuPy)
+        array is ``.array``."""
+        return Tensor._make(self.array, False, None)
 
-        ``p.array -= lr * p.grad.array`` is plain NumPy and records nothing in the graph.
-        """
-        return self.data
-
-    @array.setter
-    def array(self, value) -> None:
-        self.data = value
+    @data.setter
+    def data(self, value) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"Tensor.array must be set to a Tensor (as in PyTorch), got {type(value).__name__}"
+                "; to set the raw array, assign .array"
+            )
+        self.array = value.array
 
     # ---- array facts ------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def device(self) -> str:
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     def size(self, dim: int | None = None):
         """The shape, or the size of one dim."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self.array.shape if dim is None else self.array.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     __hash__ = object.__hash__  # == is elementwise, so identity serves as the hash
 
@@ -217,19 +224,19 @@ class Tensor(TensorMethods):
                 "numpy() on a tensor that requires grad: call .detach().numpy() (so that "
                 "changing the array cannot corrupt the graph), or pass force=True"
             )
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self.array)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(f"item(): the tensor has {self.data.size} elements, not 1")
-        return self.data.item()
+        if self.array.size != 1:
+            raise ValueError(f"item(): the tensor has {self.array.size} elements, not 1")
+        return self.array.item()
 
     def tolist(self):
-        return backend.to_numpy(self.data).tolist()
+        return backend.to_numpy(self.array).tolist()
 
     def __array__(self, dtype=None, copy=None):
-        array = backend.to_numpy(self.data)
+        array = backend.to_numpy(self.array)
         return array if dtype is None else array.astype(dtype)
 
     def __float__(self) -> float:
@@ -239,17 +246,17 @@ class Tensor(TensorMethods):
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu":
+        if self.array.dtype.kind not in "iu":
             raise TypeError(f"only integer tensors can be used as an index, got {self.dtype}")
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self.array)
 
     def to(self, *args, dtype=None, device=None) -> Tensor:
         """``t.to(ab.float64)``, ``t.to("cpu")`` or ``t.to(other_tensor)``."""
@@ -262,7 +269,7 @@ class Tensor(TensorMethods):
                 dtype = arg
         result = self
         if device is not None and device != self.device:
-            moved = backend.to_device(self.data, device)
+            moved = backend.to_device(self.array, device)
             result = Tensor._make(moved, False, None).requires_grad_(self._requires_grad)
         dtype = dtypes.as_dtype(dtype)
         if dtype is not None and dtype != result.dtype:
@@ -297,7 +304,7 @@ class Tensor(TensorMethods):
         return self.to("cuda")
 
     def __repr__(self) -> str:
-        array = backend.to_numpy(self.data)
+        array = backend.to_numpy(self.array)
         body = np.array2string(np.asarray(array), separator=", ", precision=4, prefix="tensor(")
         extras = []
         if array.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
@@ -327,17 +334,17 @@ class Tensor(TensorMethods):
 
     def _assign(self, op: str, value) -> Tensor:
         self._check_inplace(op)
-        value = value.data if isinstance(value, Tensor) else value
-        if isinstance(self.data, np.ndarray) and self.data.flags.writeable:
-            self.data[...] = value
+        value = value.array if isinstance(value, Tensor) else value
+        if isinstance(self.array, np.ndarray) and self.array.flags.writeable:
+            self.array[...] = value
         else:
-            self.data = np.array(np.broadcast_to(value, self.data.shape), dtype=self.data.dtype)
+            self.array = np.array(np.broadcast_to(value, self.array.shape), dtype=self.array.dtype)
         return self
 
     def __setitem__(self, index, value) -> None:
         self._check_inplace("__setitem__")
-        self.data[_ops.indexing.convert_index(index)] = (
-            value.data if isinstance(value, Tensor) else value
+        self.array[_ops.indexing.convert_index(index)] = (
+            value.array if isinstance(value, Tensor) else value
         )
 
     def copy_(self, source) -> Tensor:
@@ -351,25 +358,25 @@ class Tensor(TensorMethods):
         return self._assign("zero_", 0)
 
     def add_(self, other, *, alpha=1) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
-        return self._assign("add_", self.data + alpha * other)
+        other = other.array if isinstance(other, Tensor) else other
+        return self._assign("add_", self.array + alpha * other)
 
     def sub_(self, other, *, alpha=1) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
-        return self._assign("sub_", self.data - alpha * other)
+        other = other.array if isinstance(other, Tensor) else other
+        return self._assign("sub_", self.array - alpha * other)
 
     def mul_(self, other) -> Tensor:
         return self._assign(
-            "mul_", self.data * (other.data if isinstance(other, Tensor) else other)
+            "mul_", self.array * (other.array if isinstance(other, Tensor) else other)
         )
 
     def div_(self, other) -> Tensor:
         return self._assign(
-            "div_", self.data / (other.data if isinstance(other, Tensor) else other)
+            "div_", self.array / (other.array if isinstance(other, Tensor) else other)
         )
 
     def clamp_(self, min=None, max=None) -> Tensor:
-        return self._assign("clamp_", np.clip(self.data, min, max))
+        return self._assign("clamp_", np.clip(self.array, min, max))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         """Fill with samples from U(a, b)."""

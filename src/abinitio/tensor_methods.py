@@ -96,7 +96,7 @@ class TensorMethods:
         return abinitio.ops.logical_or(self, other)
 
     def __invert__(self):
-        return self._make(np.logical_not(self.data), False, None)
+        return self._make(np.logical_not(self.array), False, None)
 
     # ---- methods (each one line: the maths lives in abinitio.ops) ---------------------
     def add(self, other, *, alpha=1):
@@ -207,10 +207,10 @@ class TensorMethods:
         return abinitio.ops.argmin(self, dim, keepdim, axis=axis)
 
     def all(self, dim=None, keepdim=False):
-        return self._make(np.all(self.data, axis=dim, keepdims=keepdim), False, None)
+        return self._make(np.all(self.array, axis=dim, keepdims=keepdim), False, None)
 
     def any(self, dim=None, keepdim=False):
-        return self._make(np.any(self.data, axis=dim, keepdims=keepdim), False, None)
+        return self._make(np.any(self.array, axis=dim, keepdims=keepdim), False, None)
 
     def reshape(self, *shape):
         return abinitio.ops.reshape(self, *shape)

@@ -89,7 +89,7 @@ class _LogModel(nn.Module):
 def test_the_trainers_nan_stop_says_where_the_nan_arose():
     model = _LogModel()
     with ab.no_grad():
-        model.linear.weight.data[...] = -1.0  # every score negative: log gives NaN
+        model.linear.weight.array[...] = -1.0  # every score negative: log gives NaN
     data = ab.data.TensorDataset(ab.ones(8, 2), ab.zeros(8, dtype=ab.int64))
     trainer = Trainer(model, ab.optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(),
                       progress=False, log=None)  # fmt: skip
@@ -98,6 +98,6 @@ def test_the_trainers_nan_stop_says_where_the_nan_arose():
     assert caught.value.where and "Log produced nan" in caught.value.where
     assert "self.linear(x).log()" in str(caught.value)
     with ab.no_grad():
-        model.linear.weight.data[0, 0] = float("nan")
+        model.linear.weight.array[0, 0] = float("nan")
     with pytest.raises(TrainingDiverged, match="parameter 'linear.weight' holds non-finite"):
         trainer.fit(ab.data.DataLoader(data, batch_size=4), epochs=1)

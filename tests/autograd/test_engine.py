@@ -62,7 +62,7 @@ def test_leaf_gradients_do_not_share_memory():
     y = ab.tensor([3.0, 4.0], requires_grad=True)
     seed = ab.tensor([1.0, 1.0])
     (x + y).backward(seed)  # add passes the same array to both inputs
-    x.grad.data *= 10
+    x.grad.array *= 10
     np.testing.assert_array_equal(y.grad.numpy(), [1.0, 1.0])
     np.testing.assert_array_equal(seed.numpy(), [1.0, 1.0])
 
@@ -70,7 +70,7 @@ def test_leaf_gradients_do_not_share_memory():
 def test_gradient_of_a_broadcast_view_is_writable():
     x = ab.tensor([1.0, 2.0], requires_grad=True)
     x.sum().backward()  # Sum's backward is a read-only broadcast view
-    x.grad.data *= 2
+    x.grad.array *= 2
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
 
 

@@ -94,8 +94,8 @@ def _randomise_norm(module):
     for sub in module.modules():
         if isinstance(sub, nn.BatchNorm2d) and sub.affine:
             rng = np.random.default_rng(3)
-            sub.weight.data[...] = rng.uniform(0.5, 1.5, sub.weight.shape)
-            sub.bias.data[...] = rng.uniform(-0.5, 0.5, sub.bias.shape)
+            sub.weight.array[...] = rng.uniform(0.5, 1.5, sub.weight.shape)
+            sub.bias.array[...] = rng.uniform(-0.5, 0.5, sub.bias.shape)
 
 
 @pytest.mark.parametrize("name", LAYERS)

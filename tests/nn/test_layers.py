@@ -53,7 +53,7 @@ def _randomise_affine(module):
     """Give norm layers non-trivial weights so their gradients are really tested."""
     for name, param in module.named_parameters():
         if "weight" in name or "bias" in name:
-            param.data[...] = np.random.default_rng(3).uniform(0.5, 1.5, param.shape)
+            param.array[...] = np.random.default_rng(3).uniform(0.5, 1.5, param.shape)
 
 
 @pytest.mark.parametrize("name", LAYERS)

@@ -222,7 +222,7 @@ def _identity_relu_stack(dropout):
     """Two 1-unit ReLU layers with weight 1 and no recurrence: output = dropout(input)."""
     rnn = nn.RNN(1, 1, num_layers=2, nonlinearity="relu", bias=False, dropout=dropout)
     for name, param in rnn.named_parameters():
-        param.data[...] = 1.0 if "ih" in name else 0.0
+        param.array[...] = 1.0 if "ih" in name else 0.0
     return rnn
 
 
@@ -259,7 +259,7 @@ def test_parameter_names_and_shapes_are_pytorchs(torch):
 
 def test_default_initialisation_is_uniform_in_one_over_sqrt_hidden():
     for module in (nn.LSTM(10, 64, num_layers=2), nn.GRUCell(10, 64), nn.RNN(10, 64)):
-        values = np.concatenate([p.data.ravel() for p in module.parameters()])
+        values = np.concatenate([p.array.ravel() for p in module.parameters()])
         bound = 1 / np.sqrt(64)
         assert values.min() >= -bound and values.max() <= bound
         assert abs(values.std() - bound / np.sqrt(3)) < 0.01  # the std of U(-b, b)

@@ -131,7 +131,7 @@ def test_stacks_match_torch(torch):
         enable_nested_tensor=False,
     )  # fmt: skip
     for param in encoder.parameters():  # the deep copies start equal: make them differ
-        param.data[...] = np.random.default_rng(param.numel()).normal(0, 0.3, param.shape)
+        param.array[...] = np.random.default_rng(param.numel()).normal(0, 0.3, param.shape)
     _compare(torch, encoder, theirs, _arrays((2, 4, 8)))
     decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, **kw), 2)
     theirs = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(8, 2, 16, **kw), 2)
@@ -143,7 +143,7 @@ def test_encoder_stack_holds_independent_copies():
     encoder = nn.TransformerEncoder(layer, num_layers=3)
     first, second = encoder.layers[0], encoder.layers[1]
     assert first is not second and first.linear1.weight is not second.linear1.weight
-    np.testing.assert_array_equal(first.linear1.weight.data, layer.linear1.weight.data)
+    np.testing.assert_array_equal(first.linear1.weight.array, layer.linear1.weight.array)
     assert len(list(encoder.parameters())) == 3 * len(list(layer.parameters()))
     assert copy.deepcopy(layer).self_attn.in_proj_weight is not layer.self_attn.in_proj_weight
 
@@ -153,7 +153,7 @@ def test_float64_gradchecks():
     layer = nn.TransformerEncoderLayer(6, 2, 8, dropout=0.0, activation="gelu", batch_first=True)
     for module in (mha, layer):
         for param in module.parameters():
-            param.data = param.data.astype(np.float64)
+            param.array = param.array.astype(np.float64)
     x, y = _arrays((2, 3, 6), (2, 4, 6), seed=1)
     check_gradients(lambda q, kv: mha(q, kv, kv)[0], [x.astype(np.float64), y.astype(np.float64)])
     check_gradients(lambda s: layer(s, is_causal=True), [x.astype(np.float64)])

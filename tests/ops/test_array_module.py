@@ -113,7 +113,7 @@ def device_constants(monkeypatch):
 
     def tensor(data, *args, **kwargs):
         t = make(data, *args, **kwargs)
-        return Tensor._make(t.data.view(DeviceArray), t.requires_grad, None)
+        return Tensor._make(t.array.view(DeviceArray), t.requires_grad, None)
 
     monkeypatch.setattr(ab, "tensor", tensor)
 
@@ -125,16 +125,16 @@ def test_primitive_stays_in_the_input_array_library(op, device_constants):
         for t in inputs:
             t.requires_grad_(t.dtype.kind == "f")
         out = op.fn(*inputs)
-        assert isinstance(out.data, DeviceArray), f"{op.name}: forward left the device"
+        assert isinstance(out.array, DeviceArray), f"{op.name}: forward left the device"
         out.backward(on_device(np.ones(out.shape, out.dtype)))
         for i, t in enumerate(inputs):
             if t.requires_grad and t.grad is not None:
-                assert isinstance(t.grad.data, DeviceArray), f"{op.name}: grad {i} left the device"
+                assert isinstance(t.grad.array, DeviceArray), f"{op.name}: grad {i} left the device"
 
 
 def _to_device(module) -> None:
     for tensor in list(module.parameters()) + list(module.buffers()):
-        tensor.data = tensor.data.view(DeviceArray)
+        tensor.array = tensor.array.view(DeviceArray)
 
 
 def _models():
@@ -179,5 +179,5 @@ def test_training_step_stays_in_the_input_array_library(name, device_constants):
     loss.backward()
     optimizer.step()
     for pname, param in model.named_parameters():
-        assert isinstance(param.grad.data, DeviceArray), f"{name}: grad of {pname}"
-        assert isinstance(param.data, DeviceArray), f"{name}: {pname} after the step"
+        assert isinstance(param.grad.array, DeviceArray), f"{name}: grad of {pname}"
+        assert isinstance(param.array, DeviceArray), f"{name}: {pname} after the step"

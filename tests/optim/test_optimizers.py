@@ -91,7 +91,7 @@ def assert_close_to_torch(params, torch_params, rtol):
     for p, q in zip(params, torch_params):
         expected = q.detach().numpy()
         scale = np.abs(expected).max()
-        np.testing.assert_allclose(p.data, expected, rtol=rtol, atol=rtol * scale)
+        np.testing.assert_allclose(p.array, expected, rtol=rtol, atol=rtol * scale)
 
 
 @pytest.mark.torch
@@ -104,7 +104,7 @@ def test_100_steps_match_torch(torch, name, options, dtype, rtol):
     train(getattr(optim, name)(params, **options), params, x, y, 100)
     train_torch(torch, getattr(torch.optim, name)(theirs, **options), theirs, x, y, 100)
     assert_close_to_torch(params, theirs, rtol)
-    assert params[0].data.dtype == dtype
+    assert params[0].array.dtype == dtype
 
 
 SECOND_GROUP = {
@@ -161,13 +161,13 @@ def test_state_dict_round_trip_is_bit_for_bit(name, options):
     first = cls(groups(resumed), **options)
     train(first, resumed, x, y, 50)
     saved = first.state_dict()
-    copies = ab_params([p.data for p in resumed])
+    copies = ab_params([p.array for p in resumed])
     second = cls([{"params": copies[:2]}, {"params": copies[2:]}], **options)
     second.load_state_dict(saved)
     assert [group["lr"] for group in second.param_groups] == [options["lr"], 0.005]
     train(second, copies, x, y, 50)
     for p, q in zip(params, copies):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
 
 
 @pytest.mark.torch
@@ -283,13 +283,13 @@ def test_zero_grad_gives_fresh_zeros_or_none_and_never_writes_old_arrays():
     optimizer.zero_grad(set_to_none=False)
     np.testing.assert_array_equal(shared, [5.0, 5.0, 5.0])  # the old array is untouched
     for p in (w, v):
-        assert p.grad.data is not shared
-        np.testing.assert_array_equal(p.grad.data, np.zeros(3))
+        assert p.grad.array is not shared
+        np.testing.assert_array_equal(p.grad.array, np.zeros(3))
         assert p.grad.dtype == p.dtype
     optimizer.zero_grad()
     assert w.grad is None and v.grad is None
     optimizer.step()  # no gradients: nothing changes
-    np.testing.assert_array_equal(w.data, np.ones(3))
+    np.testing.assert_array_equal(w.array, np.ones(3))
 
 
 @pytest.mark.parametrize("name, options", PARITY_CASES, ids=lambda c: str(c))
@@ -297,11 +297,11 @@ def test_step_updates_in_place_and_never_writes_the_gradient(name, options):
     x, y, weights = problem()
     params = ab_params(weights)
     optimizer = getattr(optim, name)(params + [ab.nn.Parameter(ab.ones(2))], **options)
-    arrays = [p.data for p in params]
+    arrays = [p.array for p in params]
     for _ in range(3):
         optimizer.zero_grad()
         loss_fn(F, params, ab.from_numpy(x), ab.from_numpy(y)).backward()
-        grads = [p.grad.data for p in params]
+        grads = [p.grad.array for p in params]
         for g in grads:
             g.flags.writeable = False  # writing into a gradient would raise
         copies = [g.copy() for g in grads]
@@ -311,8 +311,8 @@ def test_step_updates_in_place_and_never_writes_the_gradient(name, options):
             np.testing.assert_array_equal(g, c)
         for key, value in buffers.items():
             assert optimizer.state[params[0]][key] is value or np.isscalar(value)
-    assert all(p.data is a for p, a in zip(params, arrays))
-    assert optimizer.param_groups[0]["params"][-1].data.tolist() == [1.0, 1.0]  # no grad
+    assert all(p.array is a for p, a in zip(params, arrays))
+    assert optimizer.param_groups[0]["params"][-1].array.tolist() == [1.0, 1.0]  # no grad
     assert len(optimizer.state) == len(params)
 
 
@@ -329,7 +329,7 @@ def test_closure_runs_with_gradients_on_and_its_loss_is_returned():
     with ab.no_grad():
         loss = optimizer.step(closure)
     assert loss.item() == 9.0
-    assert w.data.tolist() == [1.5]
+    assert w.array.tolist() == [1.5]
 
 
 def test_repr_lists_each_group_like_torch():

@@ -14,7 +14,7 @@ SMALL_DQN = {"learning_starts": 32, "train_frequency": 16, "gradient_steps": 4,
 
 def parameters(agent):
     module = agent.policy if hasattr(agent, "policy") else agent.q_network
-    return [p.data.copy() for p in module.parameters()]
+    return [p.array.copy() for p in module.parameters()]
 
 
 def test_unknown_environment_is_named():

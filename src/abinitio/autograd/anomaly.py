@@ -130,7 +130,7 @@ def check_backward(ctx, grad_output, input_grads) -> None:
     for i, grad in enumerate(input_grads):
         produced = None if grad is None else _non_finite(grad)
         if produced:
-            shapes = [getattr(getattr(x, "data", x), "shape", type(x).__name__)
+            shapes = [getattr(getattr(x, "array", x), "shape", type(x).__name__)
                       for x in ctx.inputs]  # fmt: skip
             where = getattr(ctx, "created_at", None)
             raise AnomalyError(f"{ctx.name()} (gradient of input {i})", produced, shapes, where)

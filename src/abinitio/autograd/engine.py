@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from abinitio.autograd import anomaly
+from abinitio.autograd import anomaly, profiling
 from abinitio.ops.arguments import array_of
 from abinitio.tensor import Tensor
 
@@ -30,6 +30,14 @@ def backward(root: Tensor, gradient=None, retain_graph: bool = False) -> None:
 
     See the article docs/articles/learning/backpropagation.py.
     """
+    recorder = profiling._state.recorder  # None unless a profiler runs
+    if recorder is None:
+        return _backward(root, gradient, retain_graph, None)
+    arguments = (root, gradient, retain_graph, recorder)
+    return recorder.run("autograd::backward", _backward, arguments)
+
+
+def _backward(root, gradient, retain_graph, recorder) -> None:
     seed = _seed_gradient(root, gradient)
     # ids of arrays that some tensor's .grad (or the caller) holds: a gradient passed
     # through unchanged (by add, reshape, ...) may be one of them, and is then copied
@@ -54,7 +62,10 @@ def backward(root: Tensor, gradient=None, retain_graph: bool = False) -> None:
                 "but its saved values were freed after the first backward(). Pass "
                 "retain_graph=True to the first backward() if you need to backward twice."
             )
-        input_grads = ctx.fn.backward(ctx, grad)
+        if recorder is None:
+            input_grads = ctx.fn.backward(ctx, grad)
+        else:
+            input_grads = recorder.run(ctx.name(), ctx.fn.backward, (ctx, grad), None, (grad,))
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         if anomaly._state.enabled:
@@ -62,10 +73,10 @@ def backward(root: Tensor, gradient=None, retain_graph: bool = False) -> None:
         for x, gx, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
             if not needed or gx is None:
                 continue
-            if gx.shape != x.data.shape:
-                gx = unbroadcast(gx, x.data.shape, ctx)
-            if gx.dtype != x.data.dtype:
-                gx = gx.astype(x.data.dtype)  # float32 data gets float32 gradients
+            if gx.shape != x.array.shape:
+                gx = unbroadcast(gx, x.array.shape, ctx)
+            if gx.dtype != x.array.dtype:
+                gx = gx.astype(x.array.dtype)  # float32 data gets float32 gradients
             key = id(x)
             if x._ctx is None:
                 entry = leaf_grads.get(key)
@@ -140,21 +151,21 @@ def _seed_gradient(root: Tensor, gradient):
             "with requires_grad=True (and not under ab.no_grad()) to differentiate it"
         )
     if gradient is None:
-        if root.data.size != 1:
+        if root.array.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for a scalar output, but this "
                 f"tensor has shape {root.shape}; pass gradient= (a tensor of that shape)"
             )
-        data = root.data
+        data = root.array
         if type(data) is np.ndarray or isinstance(data, np.generic):
             return np.ones(data.shape, data.dtype)  # ones_like's dispatch costs 2 us here
         return np.ones_like(data)
     seed = array_of(gradient)
-    if seed.shape != root.data.shape:
+    if seed.shape != root.array.shape:
         raise RuntimeError(
             f"backward: gradient has shape {seed.shape}, but the tensor has shape {root.shape}"
         )
-    return seed.astype(root.data.dtype, copy=False)
+    return seed.astype(root.array.dtype, copy=False)
 
 
 def _run_hooks(tensor: Tensor, grad):
@@ -170,8 +181,8 @@ def _run_hooks(tensor: Tensor, grad):
 def _accumulate(tensor: Tensor, grad, stored: set) -> None:
     """``tensor.grad += grad``, in place, as PyTorch does. ``.grad`` must own its array, so
     a gradient that is a view, read-only, or already held elsewhere is copied first."""
-    if grad.dtype != tensor.data.dtype:
-        grad = grad.astype(tensor.data.dtype)
+    if grad.dtype != tensor.array.dtype:
+        grad = grad.astype(tensor.array.dtype)
     if tensor.grad is None:
         exclusive = (
             isinstance(grad, np.ndarray)
@@ -180,8 +191,8 @@ def _accumulate(tensor: Tensor, grad, stored: set) -> None:
             and id(grad) not in stored
         )
         tensor.grad = Tensor._make(grad if exclusive else grad.copy(), False, None)
-        stored.add(id(tensor.grad.data))
-    elif isinstance(tensor.grad.data, np.ndarray) and tensor.grad.data.flags.writeable:
-        np.add(tensor.grad.data, grad, out=tensor.grad.data)
+        stored.add(id(tensor.grad.array))
+    elif isinstance(tensor.grad.array, np.ndarray) and tensor.grad.array.flags.writeable:
+        np.add(tensor.grad.array, grad, out=tensor.grad.array)
     else:
-        tensor.grad.data = tensor.grad.data + grad
+        tensor.grad.array = tensor.grad.array + grad

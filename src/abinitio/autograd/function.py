@@ -28,7 +28,7 @@ Inputs that are not Tensors (Python numbers, index arrays, options) are passed t
 
 from __future__ import annotations
 
-from abinitio.autograd import anomaly, grad_mode
+from abinitio.autograd import anomaly, grad_mode, profiling
 from abinitio.tensor import Tensor
 
 
@@ -96,15 +96,19 @@ class Function:
         needs = []
         for x in inputs:
             if isinstance(x, Tensor):
-                arrays.append(x.data)
+                arrays.append(x.array)
                 needs.append(x._requires_grad)
             else:
                 arrays.append(x)
                 needs.append(False)
         record = grad_mode._state.enabled and True in needs
         ctx = Context(cls, tuple(needs))
+        recorder = profiling._state.recorder  # None unless a profiler runs
         try:
-            data = cls.forward(ctx, *arrays, **options)
+            if recorder is None:
+                data = cls.forward(ctx, *arrays, **options)
+            else:
+                data = recorder.run(cls.__name__, cls.forward, (ctx, *arrays), options, arrays)
         except (ValueError, IndexError) as error:
             shapes = ", ".join(str(getattr(a, "shape", type(a).__name__)) for a in arrays)
             message = f"{cls.__name__.lower()}: {error} (input shapes: {shapes})"

@@ -79,7 +79,7 @@ def _check(fn, inputs, checked, eps, atol, rtol, raise_exception, seed) -> bool:
     _backprop(outputs, directions)
     for i in checked:
         x = inputs[i]
-        analytic = np.zeros(x.shape) if x.grad is None else to_numpy(x.grad.data)
+        analytic = np.zeros(x.shape) if x.grad is None else to_numpy(x.grad.array)
         numerical = _numerical_gradient(fn, inputs, x, directions, eps)
         error = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
         if error.size and (error.max() > 0 or not np.isfinite(analytic).all()):
@@ -99,7 +99,7 @@ def _check(fn, inputs, checked, eps, atol, rtol, raise_exception, seed) -> bool:
 def _as_float64(x):
     if not isinstance(x, Tensor) or x.dtype == np.float64:
         return x
-    data = np.array(to_numpy(x.data), dtype=np.float64 if x.dtype.kind == "f" else x.dtype)
+    data = np.array(to_numpy(x.array), dtype=np.float64 if x.dtype.kind == "f" else x.dtype)
     return Tensor(data, requires_grad=x.requires_grad, dtype=data.dtype)
 
 
@@ -120,8 +120,8 @@ def _backprop(outputs, directions) -> None:
 
 
 def _numerical_gradient(fn, inputs, x, directions, eps):
-    x.data = contiguous(x.data)
-    flat = x.data.reshape(-1)  # a view: writing it perturbs x
+    x.array = contiguous(x.array)
+    flat = x.array.reshape(-1)  # a view: writing it perturbs x
     gradient = np.zeros(flat.size)
     with no_grad():
         for j in range(flat.size):
@@ -136,4 +136,4 @@ def _numerical_gradient(fn, inputs, x, directions, eps):
 
 
 def _project(outputs, directions) -> float:
-    return float(sum(np.sum(to_numpy(o.data) * v) for o, v in zip(_as_tuple(outputs), directions)))
+    return float(sum(np.sum(to_numpy(o.array) * v) for o, v in zip(_as_tuple(outputs), directions)))

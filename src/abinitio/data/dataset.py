@@ -221,5 +221,5 @@ def whole_arrays(dataset):
         chosen = np.asarray(dataset.indices, dtype=np.int64)
         return arrays, (chosen if rows is None else rows[chosen])
     if type(dataset).__getitem__ is TensorDataset.__getitem__:
-        return tuple(t.data for t in dataset.tensors), None
+        return tuple(t.array for t in dataset.tensors), None
     return None

@@ -193,7 +193,7 @@ class Normalize:
             )
 
     def __call__(self, x) -> Tensor:
-        array = x.data if isinstance(x, Tensor) else np.asarray(x, dtype=np.float32)
+        array = x.array if isinstance(x, Tensor) else np.asarray(x, dtype=np.float32)
         if self.mean.size not in (1, array.shape[0]):
             raise ValueError(
                 f"Normalize: {self.mean.size} channel statistics for an image with "

@@ -38,8 +38,8 @@ class Bernoulli(Distribution):
             raise ValueError("Bernoulli: give exactly one of probs or logits")
         if logits is None:
             probs = as_parameter(probs, "probs", "Bernoulli")
-            if ((probs.data < 0) | (probs.data > 1)).any():
-                raise ValueError(f"Bernoulli: probs must lie in [0, 1], got {probs.data}")
+            if ((probs.array < 0) | (probs.array > 1)).any():
+                raise ValueError(f"Bernoulli: probs must lie in [0, 1], got {probs.array}")
             eps = np.finfo(probs.dtype).eps
             p = probs.clamp(eps, 1 - eps)
             logits = p.log() - (1 - p).log()
@@ -56,12 +56,12 @@ class Bernoulli(Distribution):
 
     @property
     def mode(self) -> Tensor:
-        return from_numpy((self.logits.data > 0).astype(self.logits.dtype))
+        return from_numpy((self.logits.array > 0).astype(self.logits.dtype))
 
     def sample(self, sample_shape=(), generator: Generator | None = None) -> Tensor:
         shape = self._extended_shape(sample_shape)
         u = numpy_generator(generator).random(shape)
-        p = 1.0 / (1.0 + np.exp(-self.logits.data.astype(np.float64)))
+        p = 1.0 / (1.0 + np.exp(-self.logits.array.astype(np.float64)))
         return from_numpy((u < p).astype(self.logits.dtype))
 
     def log_prob(self, value) -> Tensor:

@@ -51,7 +51,7 @@ class Categorical(Distribution):
             raise ValueError("Categorical: give exactly one of probs or logits")
         if logits is None:
             probs = as_parameter(probs, "probs", "Categorical")
-            if probs.ndim < 1 or (probs.data < 0).any():
+            if probs.ndim < 1 or (probs.array < 0).any():
                 raise ValueError(
                     f"Categorical: probs must be non-negative with at least one dim, "
                     f"got shape {probs.shape}"
@@ -75,17 +75,17 @@ class Categorical(Distribution):
 
     @property
     def mode(self) -> Tensor:
-        return from_numpy(self.logits.data.argmax(-1))
+        return from_numpy(self.logits.array.argmax(-1))
 
     def sample(self, sample_shape=(), generator: Generator | None = None) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        cdf = np.cumsum(np.exp(self.logits.data.astype(np.float64)), axis=-1)
+        cdf = np.cumsum(np.exp(self.logits.array.astype(np.float64)), axis=-1)
         u = numpy_generator(generator).random(shape)[..., None] * cdf[..., -1:]
         index = (cdf <= u).sum(-1)
         return from_numpy(np.minimum(index, self.num_classes - 1).astype(np.int64))
 
     def log_prob(self, value) -> Tensor:
-        value = np.asarray(value.data if isinstance(value, Tensor) else value)
+        value = np.asarray(value.array if isinstance(value, Tensor) else value)
         if value.dtype.kind not in "iu" and not np.all(value == np.round(value)):
             raise ValueError(f"Categorical.log_prob: values must be class indices, got {value}")
         value = value.astype(np.int64)

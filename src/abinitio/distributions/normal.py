@@ -51,8 +51,8 @@ class Normal(Distribution):
     def __init__(self, loc, scale) -> None:
         self.loc = as_parameter(loc, "loc", "Normal")
         self.scale = as_parameter(scale, "scale", "Normal")
-        if not (self.scale.data > 0).all():
-            raise ValueError(f"Normal: scale must be positive, got {self.scale.data}")
+        if not (self.scale.array > 0).all():
+            raise ValueError(f"Normal: scale must be positive, got {self.scale.array}")
         shape = np.broadcast_shapes(self.loc.shape, self.scale.shape)
         super().__init__(batch_shape=shape)
 

@@ -36,7 +36,7 @@ AGGREGATIONS = ("add", "sum", "mean", "max")
 
 
 def _zeros(n: int, like: Tensor) -> Tensor:
-    return Tensor._make(np.zeros_like(like.data, shape=(n, *like.shape[1:])), False, None)
+    return Tensor._make(np.zeros_like(like.array, shape=(n, *like.shape[1:])), False, None)
 
 
 def aggregate(messages: Tensor, index, num_nodes: int, aggr: str = "add") -> Tensor:

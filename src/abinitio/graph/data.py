@@ -89,7 +89,7 @@ class Graph:
     def _mask(self, name: str, mask):
         if mask is None:
             return None
-        mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+        mask = np.asarray(mask.array if isinstance(mask, Tensor) else mask)
         if mask.dtype != np.bool_ or mask.shape != (self.num_nodes,):
             raise ValueError(
                 f"Graph: {name} must be a boolean array of shape ({self.num_nodes},), one per "
@@ -158,14 +158,14 @@ class Batch(Graph):
             raise ValueError("Batch.from_data_list: the list of graphs is empty")
         sizes = np.array([g.num_nodes for g in graphs])
         ptr = np.concatenate([[0], np.cumsum(sizes)])
-        edges = [g.edge_index.data + start for g, start in zip(graphs, ptr[:-1])]
+        edges = [g.edge_index.array + start for g, start in zip(graphs, ptr[:-1])]
         batch = np.repeat(np.arange(len(graphs)), sizes)
 
         def stack(name):
             values = [getattr(g, name) for g in graphs]
             if any(v is None for v in values):
                 return None
-            return np.concatenate([np.atleast_1d(v.data) for v in values])
+            return np.concatenate([np.atleast_1d(v.array) for v in values])
 
         return cls(x=stack("x"), edge_index=np.concatenate(edges, axis=1),
                    edge_weight=stack("edge_weight"), edge_attr=stack("edge_attr"),

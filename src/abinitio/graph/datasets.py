@@ -159,7 +159,7 @@ def triangle_graphs(num_graphs: int = 400, min_nodes: int = 10, max_nodes: int =
 def degree_histogram(graph: Graph, max_degree: int = 10) -> np.ndarray:
     """The share of nodes of each degree 0..max_degree (larger degrees in the last bin):
     the features of the baseline that sees no connections."""
-    degrees = np.bincount(graph.edge_index.data[1], minlength=graph.num_nodes)
+    degrees = np.bincount(graph.edge_index.array[1], minlength=graph.num_nodes)
     counts = np.bincount(np.minimum(degrees, max_degree), minlength=max_degree + 1)
     return (counts / max(graph.num_nodes, 1)).astype(np.float32)
 

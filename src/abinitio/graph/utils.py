@@ -110,9 +110,9 @@ def gcn_norm(edge_index, edge_weight=None, num_nodes=None, add_loops: bool = Tru
         edges, edge_weight = add_self_loops(edges, edge_weight, fill_value, n)
     zeros = Tensor(np.zeros(n), dtype=edge_weight.dtype)
     deg = index_add(zeros, 0, edges[1], edge_weight)
-    inv_sqrt = Tensor(np.where(deg.data > 0, deg.data, np.inf) ** -0.5, dtype=deg.dtype)
+    inv_sqrt = Tensor(np.where(deg.array > 0, deg.array, np.inf) ** -0.5, dtype=deg.dtype)
     if edge_weight.requires_grad:  # keep the degree's gradient for learned weights
-        inv_sqrt = (deg + (deg.data <= 0)) ** -0.5 * Tensor(deg.data > 0, dtype=deg.dtype)
+        inv_sqrt = (deg + (deg.array <= 0)) ** -0.5 * Tensor(deg.array > 0, dtype=deg.dtype)
     norm = inv_sqrt.index_select(0, edges[0]) * edge_weight
     return edges, norm * inv_sqrt.index_select(0, edges[1])
 

@@ -153,7 +153,7 @@ def _record_activations(model, records: list) -> list:
 
 
 def _activation_stats(name: str, output) -> ActivationStats:
-    values = to_numpy(output.data).astype(np.float64)
+    values = to_numpy(output.array).astype(np.float64)
     units = values.reshape(len(values), -1) if values.ndim > 1 else values[:, None]
     dead = float((units <= 0).all(axis=0).mean()) if units.size else 0.0
     return ActivationStats(name, float(values.mean()), float(values.std()), dead)
@@ -161,8 +161,8 @@ def _activation_stats(name: str, output) -> ActivationStats:
 
 def _layer_gradient(name: str, module) -> LayerGradient:
     weight = module.weight
-    grad = 0.0 if weight.grad is None else _norm(weight.grad.data)
-    return LayerGradient(name, tuple(weight.shape), grad, _norm(weight.data))
+    grad = 0.0 if weight.grad is None else _norm(weight.grad.array)
+    return LayerGradient(name, tuple(weight.shape), grad, _norm(weight.array))
 
 
 def _norm(array) -> float:

@@ -144,7 +144,7 @@ class GPT(nn.Module):
         self.eval()
         with no_grad():
             for _ in range(max_new_tokens):
-                logits = self(Tensor(tokens[:, -self.context_size :])).data[:, -1, :]
+                logits = self(Tensor(tokens[:, -self.context_size :])).array[:, -1, :]
                 choice = sample_next(logits, temperature, top_k, rng)
                 tokens = np.concatenate([tokens, choice[:, None]], axis=1)
         self.train(was_training)

@@ -142,7 +142,7 @@ class CharRNN(nn.Module):
         with no_grad():
             for _ in range(max_new_tokens):
                 logits, state = self.forward_with_state(tensor(last), state)
-                last = sample_next(logits.data[:, -1], temperature, top_k, rng)[:, None]
+                last = sample_next(logits.array[:, -1], temperature, top_k, rng)[:, None]
                 pieces.append(last)
         self.train(was_training)
         tokens = np.concatenate(pieces, axis=1)

@@ -18,7 +18,7 @@ def prompt_tokens(prompt, tokenizer, caller: str) -> np.ndarray:
         if tokenizer is None:
             raise ValueError(f"{caller}: a string prompt needs tokenizer=CharTokenizer(...)")
         prompt = tokenizer.encode(prompt)
-    tokens = np.asarray(prompt.data if hasattr(prompt, "data") else prompt)
+    tokens = np.asarray(prompt.array if hasattr(prompt, "array") else prompt)
     tokens = tokens.reshape(1, -1) if tokens.ndim == 1 else tokens
     if tokens.ndim != 2 or tokens.shape[1] == 0:
         raise ValueError(

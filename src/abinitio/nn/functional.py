@@ -89,7 +89,7 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
         return input
     if p == 1.0:
         return input * 0.0
-    return Mul.apply(input, dropout_mask(input.data, tuple(input.shape), p, generator))
+    return Mul.apply(input, dropout_mask(input.array, tuple(input.shape), p, generator))
 
 
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
@@ -116,7 +116,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     if p == 1.0:
         return input * 0.0
     mask_shape = tuple(input.shape[:-2]) + (1, 1)  # one draw per feature map
-    return Mul.apply(input, dropout_mask(input.data, mask_shape, p))
+    return Mul.apply(input, dropout_mask(input.array, mask_shape, p))
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -128,26 +128,26 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"batch_norm: expected (N, C, ...) input, got shape {input.shape}")
     axes = (0,) + tuple(range(2, input.ndim))
     if training:
-        count = input.data.size // input.shape[1]
+        count = input.array.size // input.shape[1]
         if count < 2:
             raise ValueError(
                 f"batch_norm: training needs more than 1 value per channel, got input "
                 f"shape {input.shape}; use eval() or a larger batch"
             )
-        mean = input.data.mean(axis=axes, keepdims=True)
-        centred = input.data - mean  # once: the variance and the forward both use it
+        mean = input.array.mean(axis=axes, keepdims=True)
+        centred = input.array - mean  # once: the variance and the forward both use it
         var = np.mean(centred * centred, axis=axes)
         mean = mean.reshape(-1)
         if running_mean is not None:
-            running_mean.data *= 1 - momentum
-            running_mean.data += momentum * mean
-            running_var.data *= 1 - momentum
-            running_var.data += (momentum * count / (count - 1)) * var
+            running_mean.array *= 1 - momentum
+            running_mean.array += momentum * mean
+            running_var.array *= 1 - momentum
+            running_var.array += (momentum * count / (count - 1)) * var
         return BatchNorm.apply(input, weight, bias, centred, var, eps)
     shape = (1, -1) + (1,) * (input.ndim - 2)
-    inv_std = (1 / np.sqrt(running_var.data + eps)).astype(input.dtype)
+    inv_std = (1 / np.sqrt(running_var.array + eps)).astype(input.dtype)
     scale = inv_std if weight is None else weight * inv_std
-    shift = -running_mean.data * scale if bias is None else bias - running_mean.data * scale
+    shift = -running_mean.array * scale if bias is None else bias - running_mean.array * scale
     return input * scale.reshape(shape) + shift.reshape(shape)
 
 

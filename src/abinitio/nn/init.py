@@ -74,7 +74,7 @@ _calculate_fan_in_and_fan_out = calculate_fan_in_and_fan_out  # PyTorch's spelli
 
 def _fill(tensor, values):
     with no_grad():
-        tensor.data[...] = values
+        tensor.array[...] = values
     return tensor
 
 

@@ -94,7 +94,7 @@ def _check_class_targets(input, target, ignore_index: int, name: str):
             f"{expected}, got {target.shape}"
         )
     classes = input.shape[1]
-    labels = target.data
+    labels = target.array
     if labels.size == 0 or (labels.min() >= 0 and labels.max() < classes):
         return  # the common case, checked with two reductions
     bad = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
@@ -140,9 +140,9 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
     if target.dtype.kind == "f":
         return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
     _check_class_targets(input, target, ignore_index, "cross_entropy")
-    weight_array = None if weight is None else _as_tensor(weight, input).data
+    weight_array = None if weight is None else _as_tensor(weight, input).array
     losses = CrossEntropy.apply(
-        _classes_last(input), target.data.reshape(-1), weight_array, ignore_index,
+        _classes_last(input), target.array.reshape(-1), weight_array, ignore_index,
         float(label_smoothing), reduction,
     )  # fmt: skip
     if reduction == "none":
@@ -175,13 +175,13 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     target = target if isinstance(target, Tensor) else Tensor(target)
     _check_class_targets(input, target, ignore_index, "nll_loss")
     log_p = _classes_last(input)
-    labels = target.data.reshape(-1)
+    labels = target.array.reshape(-1)
     valid = labels != ignore_index
     safe = np.where(valid, labels, 0)
     w = (
-        np.ones_like(input.data, shape=(input.shape[1],))
+        np.ones_like(input.array, shape=(input.shape[1],))
         if weight is None
-        else _as_tensor(weight, input).data
+        else _as_tensor(weight, input).array
     )
     target_weight = (w[safe] * valid).astype(input.dtype)
     picked = log_p[np.arange(len(safe)), safe]
@@ -200,7 +200,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
     at -100 as in PyTorch, so p = 0 or 1 gives a large finite loss, not inf."""
     target = _as_tensor(target, input)
     _same_shape(input, target, "binary_cross_entropy")
-    p = input.data
+    p = input.array
     if ((p < 0) | (p > 1)).any() or np.isnan(p).any():
         raise ValueError(
             "binary_cross_entropy: input must hold probabilities in [0, 1]; for logits use "

@@ -25,7 +25,7 @@ class Parameter(Tensor):
         if data is None:
             data = []
         if isinstance(data, Tensor):  # keep its dtype and share its memory, as PyTorch does
-            super().__init__(data.data, dtype=data.dtype)
+            super().__init__(data.array, dtype=data.dtype)
         else:
             super().__init__(data)
         self.requires_grad_(requires_grad)

@@ -33,7 +33,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
 
     See the article docs/articles/architectures/recurrent_networks.py.
     """
-    grads = [p.grad.data for p in _with_grads(parameters)]
+    grads = [p.grad.array for p in _with_grads(parameters)]
     if not grads:
         return Tensor(0.0)
     norm_type = float(norm_type)
@@ -56,7 +56,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
 def clip_grad_value_(parameters, clip_value: float) -> None:
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     for p in _with_grads(parameters):
-        np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+        np.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
 
 
 def l1_penalty(parameters) -> Tensor:

@@ -36,7 +36,7 @@ def averaging_matrix(size: int, out: int, like) -> Tensor:
     positions = np.arange(size)
     inside = (positions >= start[:, None]) & (positions < end[:, None])
     matrix = inside / (end - start)[:, None]
-    data = like.data if isinstance(like, Tensor) else like
+    data = like.array if isinstance(like, Tensor) else like
     return Tensor._make(get_array_module(data).asarray(matrix, dtype=data.dtype), False, None)
 
 

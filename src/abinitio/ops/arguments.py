@@ -28,7 +28,7 @@ def operand(value):
 
 def array_of(value):
     """The array behind a Tensor, or ``value`` (a list, an array, a number) as an array."""
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+    return value.array if isinstance(value, Tensor) else np.asarray(value)
 
 
 def resolve_axis_alias(dim, axis, op: str):

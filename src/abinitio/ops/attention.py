@@ -156,7 +156,7 @@ def _additive_mask(attn_mask, scores_shape: tuple, dtype, xp=np):
             f"{scores_shape} (batch..., L queries, S keys); expected (L, S) = "
             f"{scores_shape[-2:]} or a shape that broadcasts with {scores_shape}"
         )
-    data = attn_mask.data if isinstance(attn_mask, Tensor) else xp.asarray(attn_mask)
+    data = attn_mask.array if isinstance(attn_mask, Tensor) else xp.asarray(attn_mask)
     if data.dtype == np.bool_:
         return np.where(data, 0.0, -np.inf).astype(dtype)
     if isinstance(attn_mask, Tensor) and attn_mask.requires_grad:
@@ -201,7 +201,7 @@ def scaled_dot_product_attention(
         raise ValueError(
             f"scaled_dot_product_attention: dropout_p must be in [0, 1), got {dropout_p}"
         )
-    mask, xp = None, get_array_module(query.data)
+    mask, xp = None, get_array_module(query.array)
     if is_causal:
         mask = xp.asarray(causal_mask(scores_shape[-2], scores_shape[-1], query.dtype.name))
     elif attn_mask is not None:
@@ -210,7 +210,7 @@ def scaled_dot_product_attention(
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     keep = None
     if dropout_p > 0.0:
-        keep = dropout_mask(query.data, scores_shape, dropout_p)
+        keep = dropout_mask(query.array, scores_shape, dropout_p)
     return ScaledDotProductAttention.apply(query, key, value, mask, scale, keep)
 
 

@@ -72,7 +72,7 @@ def convert_index(index):
     if isinstance(index, tuple):
         return tuple(convert_index(part) for part in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, list):
         return np.asarray(index)
     if isinstance(index, np.integer):

@@ -100,8 +100,8 @@ def _reference_cross_entropy(logits, target, weight=None, ignore_index=-100, smo
     import abinitio as ab
 
     log_p = logits.log_softmax(1)
-    valid = target.data != ignore_index
-    safe = ab.tensor(np.where(valid, target.data, 0))
+    valid = target.array != ignore_index
+    safe = ab.tensor(np.where(valid, target.array, 0))
     w = weight if weight is not None else ab.ones(logits.shape[1], dtype=logits.dtype)
     target_weight = w[safe] * ab.tensor(valid.astype(logits.dtype.name))
     nll = -(log_p.gather(1, safe.reshape(-1, 1)).reshape(-1) * target_weight)

@@ -191,7 +191,7 @@ def max_pool1d(
 def _argmax_indices(x, y, kernel, stride, padding, dilation, out_size):
     """What ``return_indices`` returns: the flat index h*W + w of each window's first
     maximum in its unpadded input plane."""
-    data = x.data if isinstance(x, Tensor) else x
+    data = x.array if isinstance(x, Tensor) else x
     xp = pad2d(data, padding, value=-np.inf)
     width = data.shape[-1]
     (top, _), (left, _) = padding
@@ -200,7 +200,7 @@ def _argmax_indices(x, y, kernel, stride, padding, dilation, out_size):
     cols = xpm.arange(out_size[1]) * stride[1] - left
     indices = xpm.zeros(y.shape, dtype=np.int64)
     slices = window_slices(kernel, stride, dilation, out_size)
-    for i, j, _, is_max in first_maxima(xp, y.data, slices):
+    for i, j, _, is_max in first_maxima(xp, y.array, slices):
         flat = (rows + i * dilation[0]) * width + cols + j * dilation[1]
         np.copyto(indices, flat, where=is_max)
     return Tensor._make(indices, False, None)
@@ -300,7 +300,7 @@ def _divisor(x, geometry, count_include_pad, divisor_override, op):
             start, end = np.maximum(start, 0), np.minimum(end, n)
         counts.append(end - start)
     divisor = np.outer(counts[0], counts[1])
-    return get_array_module(x.data).asarray(divisor, dtype=x.dtype)
+    return get_array_module(x.array).asarray(divisor, dtype=x.dtype)
 
 
 _POOL_LAYOUTS = {1: "2-D (C, L) or 3-D (N, C, L)", 2: "3-D (C, H, W) or 4-D (N, C, H, W)"}

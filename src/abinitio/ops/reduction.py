@@ -215,7 +215,7 @@ def _pick(input, dim, keepdim, arg_function, op):
     dim = normalize_dim(dim, input.ndim, op)
     if input.ndim == 0:
         return ValuesIndices(input, Tensor._make(np.zeros((), dtype=np.int64), False, None))
-    indices = np.expand_dims(arg_function(input.data, axis=dim), dim)
+    indices = np.expand_dims(arg_function(input.array, axis=dim), dim)
     values = PickAlongDim.apply(input, indices, dim, keepdim)
     indices = indices if keepdim else np.squeeze(indices, axis=dim)
     return ValuesIndices(values, Tensor._make(indices.astype(np.int64), False, None))
@@ -234,7 +234,7 @@ def logsumexp(input, dim, keepdim=False, *, axis=None):
     so that no exp overflows. Its gradient is softmax(x)."""
     dim = resolve_axis_alias(dim, axis, "logsumexp")
     dims = normalize_dims(dim, input.ndim, "logsumexp")
-    shift = np.amax(input.data, axis=dims, keepdims=True)
+    shift = np.amax(input.array, axis=dims, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0)
     total = Sum.apply((input - shift).exp(), dims, keepdim)
     return total.log() + (shift if keepdim else _drop_dims(shift, dims))
@@ -252,10 +252,10 @@ def argmin(input, dim=None, keepdim=False, *, axis=None):
 
 def _arg(input, dim, keepdim, arg_function, op):
     if dim is None:
-        index = arg_function(input.data)
+        index = arg_function(input.array)
         if keepdim:
             index = np.reshape(index, (1,) * input.ndim)
     else:
         dim = normalize_dim(dim, input.ndim, op)
-        index = arg_function(input.data, axis=dim, keepdims=keepdim)
+        index = arg_function(input.array, axis=dim, keepdims=keepdim)
     return Tensor._make(np.asarray(index, dtype=np.int64), False, None)

@@ -117,8 +117,8 @@ def masked_fill(input, mask, value):
 
 def _compare(ufunc):
     def compare(input, other):
-        a = input.data if isinstance(input, Tensor) else input
-        b = other.data if isinstance(other, Tensor) else other
+        a = input.array if isinstance(input, Tensor) else input
+        b = other.array if isinstance(other, Tensor) else other
         try:
             return Tensor._make(ufunc(a, b), False, None)
         except ValueError as error:  # name the comparison, as every Function's error does

@@ -204,7 +204,7 @@ class SparseTensor:
 
 
 def _zeros_like(values: Tensor, length: int) -> Tensor:
-    return Tensor._make(np.zeros_like(values.data, shape=(length,)), False, None)
+    return Tensor._make(np.zeros_like(values.array, shape=(length,)), False, None)
 
 
 def sparse_coo_tensor(indices, values, size=None, *, dtype=None, requires_grad=False):

@@ -42,7 +42,7 @@ class Adagrad(Optimizer):
         >>> loss = (w * w).sum()
         >>> loss.backward()
         >>> optimizer.step()                  # s = g², so θ moves by 0.5 g / |g| = 0.5
-        >>> w.data
+        >>> w.array
         array([ 0.5, -1.5], dtype=float32)
 
     See the article docs/articles/learning/gradient_descent.py.

@@ -52,7 +52,7 @@ class Adam(Optimizer):
         >>> loss = (w * w).sum()
         >>> loss.backward()
         >>> optimizer.step()                  # the first step moves each weight by about lr
-        >>> w.data.round(4)
+        >>> w.array.round(4)
         array([ 0.9, -1.9], dtype=float32)
 
     See the article docs/articles/learning/gradient_descent.py.
@@ -155,7 +155,7 @@ class AdamW(Adam):
         >>> optimizer = AdamW([w], lr=0.1, weight_decay=0.5)
         >>> w.grad = ab.zeros(2)               # no gradient signal: only the decay acts
         >>> optimizer.step()
-        >>> w.data                             # θ (1 - 0.1 * 0.5)
+        >>> w.array                             # θ (1 - 0.1 * 0.5)
         array([ 0.95, -1.9 ], dtype=float32)
 
     See the article docs/articles/generalisation/regularisation.py.

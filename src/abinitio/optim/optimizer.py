@@ -157,7 +157,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = Tensor(np.zeros_like(p.grad.data), dtype=p.grad.dtype)
+                    p.grad = Tensor(np.zeros_like(p.grad.array), dtype=p.grad.dtype)
 
     def step(self, closure=None):
         """Update the parameters once; ``closure`` (optional) re-evaluates and returns the loss."""
@@ -176,7 +176,7 @@ class Optimizer:
         for group in self.param_groups:
             for param in group["params"]:
                 if param.grad is not None:
-                    yield param.data, param.grad.data, self.state[param], group
+                    yield param.array, param.grad.array, self.state[param], group
 
     # ---- saving and loading -------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -218,7 +218,7 @@ class Optimizer:
         state = defaultdict(dict)
         for index, saved in state_dict["state"].items():
             p = by_index[index]
-            state[p] = {name: _copy(value, like=p.data) for name, value in saved.items()}
+            state[p] = {name: _copy(value, like=p.array) for name, value in saved.items()}
         groups = []
         for group, saved in zip(self.param_groups, saved_groups):
             options = {key: value for key, value in saved.items() if key != "params"}

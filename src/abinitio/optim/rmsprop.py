@@ -52,7 +52,7 @@ class RMSprop(Optimizer):
         >>> loss = (w * w).sum()
         >>> loss.backward()
         >>> optimizer.step()                  # v = 0.25 g²: θ moves by 0.01 g / (0.5 |g|) = 0.02
-        >>> w.data
+        >>> w.array
         array([ 0.98, -1.98], dtype=float32)
 
     See the article docs/articles/learning/gradient_descent.py.

@@ -48,7 +48,7 @@ class SGD(Optimizer):
         ...     loss = (w * w).sum()           # gradient 2 w
         ...     loss.backward()
         ...     optimizer.step()
-        >>> w.data                            # 1 - 0.2 = 0.8, then 0.8 - 0.1 (1.6 + 0.9 * 2)
+        >>> w.array                            # 1 - 0.2 = 0.8, then 0.8 - 0.1 (1.6 + 0.9 * 2)
         array([ 0.46, -0.92], dtype=float32)
 
     See the article docs/articles/learning/gradient_descent.py.

@@ -169,11 +169,11 @@ class DQN(Agent):
         self.gradient_updates += 1
         if self.gradient_updates % c.target_network_frequency == 0:
             self.update_target()
-        return loss.item(), float(q.data.mean())
+        return loss.item(), float(q.array.mean())
 
     def update_target(self) -> None:
         """theta' <- tau theta + (1 - tau) theta' (tau = 1 copies)."""
         tau = self.config.tau
         target = dict(self.target_network.named_parameters())
         for name, p in self.q_network.named_parameters():
-            target[name].data[...] = tau * p.data + (1 - tau) * target[name].data
+            target[name].array[...] = tau * p.array + (1 - tau) * target[name].array

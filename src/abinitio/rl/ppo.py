@@ -83,8 +83,8 @@ def ppo_clip_loss(log_prob, old_log_prob, advantages, clip_coef: float):
     unclipped = ratio * advantages
     clipped = ratio.clamp(1 - clip_coef, 1 + clip_coef) * advantages
     loss = -unclipped.minimum(clipped).mean()
-    r = ratio.data
-    approx_kl = float(((r - 1) - log_ratio.data).mean())  # the k3 estimator, >= 0
+    r = ratio.array
+    approx_kl = float(((r - 1) - log_ratio.array).mean())  # the k3 estimator, >= 0
     clip_fraction = float((np.abs(r - 1) > clip_coef).mean())
     return loss, approx_kl, clip_fraction
 

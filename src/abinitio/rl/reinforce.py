@@ -113,7 +113,7 @@ class REINFORCE(Agent):
                                      episode["truncated"], c.gamma, next_values)  # fmt: skip
         obs = episode["obs"].astype(np.float32)
         values = self.policy.value(obs)
-        advantages = returns - values.data
+        advantages = returns - values.array
         if c.norm_adv and len(advantages) > 1:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         dist = self.policy.distribution(obs)

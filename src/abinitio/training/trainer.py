@@ -190,7 +190,7 @@ class Trainer:
         the first operation that made one, found by re-running this batch's forward pass
         under anomaly detection (training stops here, so the extra pass costs nothing)."""
         for name, parameter in self.model.named_parameters():
-            if not np.isfinite(parameter.data).all():
+            if not np.isfinite(parameter.array).all():
                 return f"parameter {name!r} holds non-finite values before this step"
         try:
             with detect_anomaly(), no_grad():

@@ -72,10 +72,10 @@ def _tensor_label(tensor: Tensor, labels: dict, max_values: int) -> str:
     if id(tensor) in labels:
         parts.append(labels[id(tensor)])
     parts.append(f"shape {tuple(tensor.shape)}" if tensor.ndim else "scalar")
-    if tensor.data.size <= max_values:
-        parts.append(f"data {_format(tensor.data)}")
+    if tensor.array.size <= max_values:
+        parts.append(f"data {_format(tensor.array)}")
         if tensor.grad is not None:
-            parts.append(f"grad {_format(tensor.grad.data)}")
+            parts.append(f"grad {_format(tensor.grad.array)}")
     if tensor.is_leaf and tensor.requires_grad:
         parts.append("(leaf, requires grad)")
     return "\\n".join(part.replace('"', "'") for part in parts)

@@ -217,7 +217,7 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad = Tensor._make(np.zeros_like(param.grad.data), False, None)
+                param.grad = Tensor._make(np.zeros_like(param.grad.array), False, None)
 
     def apply(self, fn) -> Module:
         """Call ``fn(module)`` on every descendant, then on ``self`` (e.g. custom init)."""
@@ -240,7 +240,7 @@ class Module:
                 converted = converted.to(device)
             if dtype is not None and tensor.dtype.kind == "f":
                 converted = converted.to(dtype)
-            tensor.data = converted.data
+            tensor.array = converted.array
             if tensor.grad is not None:
                 tensor.grad = None
         return self
@@ -292,7 +292,7 @@ class Module:
         with no_grad():
             for key, target in own.items():
                 if key in state_dict:
-                    target.data[...] = array_of(state_dict[key])  # in place: keeps identity
+                    target.array[...] = array_of(state_dict[key])  # in place: keeps identity
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- printing -------------------------------------------------------------------------

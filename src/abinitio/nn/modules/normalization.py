@@ -37,9 +37,9 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
         if self.affine:
             init.ones_(self.weight)
             init.zeros_(self.bias)
@@ -51,7 +51,7 @@ class _BatchNorm(Module):
         use_batch_stats = self.training or not self.track_running_stats
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if momentum is None:  # cumulative moving average
                 momentum = 1.0 / int(self.num_batches_tracked.item())
         running = (self.running_mean, self.running_var)
