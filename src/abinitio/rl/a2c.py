@@ -18,9 +18,8 @@ import dataclasses
 import numpy as np
 
 from abinitio.creation import from_numpy
-from abinitio.nn.utils import clip_grad_norm_
 from abinitio.optim import RMSprop
-from abinitio.rl.on_policy import OnPolicyAgent
+from abinitio.rl.on_policy import OnPolicyAgent, normalize_advantages
 from abinitio.rl.ppo import value_loss
 
 
@@ -71,18 +70,15 @@ class A2C(OnPolicyAgent):
         c = self.config
         data = self.collect_rollout().flat()
         advantages = data["advantages"]
-        if c.norm_adv and len(advantages) > 1:
-            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        if c.norm_adv:
+            advantages = normalize_advantages(advantages)
         dist = self.policy.distribution(data["obs"])
         log_prob = dist.log_prob(from_numpy(data["actions"]))
         policy_loss = -(log_prob * from_numpy(advantages)).mean()
         v_loss = value_loss(self.policy.value(data["obs"]), from_numpy(data["returns"]), None, None)
         entropy = dist.entropy().mean()
         loss = policy_loss + c.vf_coef * v_loss - c.ent_coef * entropy
-        self.optimizer.zero_grad()
-        loss.backward()
-        clip_grad_norm_(self.policy.parameters(), c.max_grad_norm)
-        self.optimizer.step()
+        self.gradient_step(loss)
         return {"loss": loss.item(), "policy_loss": policy_loss.item(),
                 "value_loss": v_loss.item(), "entropy": entropy.item(),
                 "mean_advantage": float(np.mean(data["advantages"]))}  # fmt: skip

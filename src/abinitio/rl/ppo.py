@@ -24,10 +24,9 @@ import dataclasses
 import numpy as np
 
 from abinitio.creation import from_numpy
-from abinitio.nn.utils import clip_grad_norm_
 from abinitio.optim import Adam
 from abinitio.rl.buffers import minibatch_indices
-from abinitio.rl.on_policy import OnPolicyAgent
+from abinitio.rl.on_policy import OnPolicyAgent, normalize_advantages
 
 
 @dataclasses.dataclass
@@ -142,8 +141,8 @@ class PPO(OnPolicyAgent):
     def update(self, data: dict, index: np.ndarray) -> tuple:
         c = self.config
         advantages = data["advantages"][index]
-        if c.norm_adv and len(index) > 1:
-            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        if c.norm_adv:
+            advantages = normalize_advantages(advantages)
         dist = self.policy.distribution(data["obs"][index])
         log_prob = dist.log_prob(from_numpy(data["actions"][index]))
         policy_loss, approx_kl, clip_fraction = ppo_clip_loss(
@@ -155,9 +154,6 @@ class PPO(OnPolicyAgent):
                             c.clip_coef if c.clip_vloss else None)  # fmt: skip
         entropy = dist.entropy().mean()
         loss = policy_loss + c.vf_coef * v_loss - c.ent_coef * entropy
-        self.optimizer.zero_grad()
-        loss.backward()
-        clip_grad_norm_(self.policy.parameters(), c.max_grad_norm)
-        self.optimizer.step()
+        self.gradient_step(loss)
         return (loss.item(), policy_loss.item(), v_loss.item(), entropy.item(),
                 approx_kl, clip_fraction)  # fmt: skip

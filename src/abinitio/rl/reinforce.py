@@ -19,10 +19,8 @@ import numpy as np
 
 import abinitio as ab
 from abinitio.creation import from_numpy
-from abinitio.nn.utils import clip_grad_norm_
 from abinitio.optim import Adam
-from abinitio.rl.agent import Agent
-from abinitio.rl.networks import ActorCritic
+from abinitio.rl.on_policy import ActorCriticAgent, normalize_advantages
 from abinitio.rl.returns import discounted_returns
 
 
@@ -50,7 +48,7 @@ class REINFORCEConfig:
         return cls()
 
 
-class REINFORCE(Agent):
+class REINFORCE(ActorCriticAgent):
     """Monte Carlo policy gradient with a value baseline, one update per episode.
 
     Example:
@@ -65,24 +63,12 @@ class REINFORCE(Agent):
     config_class = REINFORCEConfig
 
     def build(self) -> None:
-        c = self.config
-        if c.num_envs != 1:
-            raise ValueError(f"REINFORCE runs one environment, got num_envs={c.num_envs}")
-        obs_dim = int(np.prod(self.obs_shape))
-        self.policy = ActorCritic(obs_dim, self.action_space, c.hidden, c.activation)
-        self.optimizer = Adam(self.policy.parameters(), lr=c.learning_rate)
+        if self.config.num_envs != 1:
+            raise ValueError(f"REINFORCE runs one environment, got num_envs={self.config.num_envs}")
+        super().build()
 
-    def modules(self) -> dict:
-        return {"policy": self.policy, "optimizer": self.optimizer}
-
-    def act(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
-        with ab.no_grad():
-            dist = self.policy.distribution(np.asarray(obs, np.float32))
-            action = dist.mode if deterministic else dist.sample(generator=self.generator)
-        action = action.numpy()
-        if self.policy.continuous:
-            return np.clip(action, self.action_space.low, self.action_space.high)
-        return action
+    def make_optimizer(self, parameters):
+        return Adam(parameters, lr=self.config.learning_rate)
 
     def run_episode(self):
         """Play one episode with the current policy; return its arrays."""
@@ -92,11 +78,8 @@ class REINFORCE(Agent):
             while not done:
                 obs = self.next_obs.astype(np.float32)
                 action = self.policy.distribution(obs).sample(generator=self.generator).numpy()
-                env_action = action
-                if self.policy.continuous:
-                    low, high = self.action_space.low, self.action_space.high
-                    env_action = np.clip(action, low, high)
-                self.next_obs, reward, term, trunc, real_next = self.step_envs(env_action)
+                step = self.step_envs(self.env_actions(action))
+                self.next_obs, reward, term, trunc, real_next = step
                 for name, value in zip(steps, (obs[0], action[0], reward[0], term[0], trunc[0])):
                     steps[name].append(value)
                 done = bool(term[0] or trunc[0])
@@ -114,18 +97,15 @@ class REINFORCE(Agent):
         obs = episode["obs"].astype(np.float32)
         values = self.policy.value(obs)
         advantages = returns - values.array
-        if c.norm_adv and len(advantages) > 1:
-            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        if c.norm_adv:
+            advantages = normalize_advantages(advantages)
         dist = self.policy.distribution(obs)
         log_prob = dist.log_prob(from_numpy(episode["actions"]))
         policy_loss = -(log_prob * from_numpy(advantages.astype(np.float32))).mean()
         v_loss = 0.5 * ((values - from_numpy(returns)) ** 2).mean()
         entropy = dist.entropy().mean()
         loss = policy_loss + c.vf_coef * v_loss - c.ent_coef * entropy
-        self.optimizer.zero_grad()
-        loss.backward()
-        clip_grad_norm_(self.policy.parameters(), c.max_grad_norm)
-        self.optimizer.step()
+        self.gradient_step(loss)
         return {"loss": loss.item(), "policy_loss": policy_loss.item(),
                 "value_loss": v_loss.item(), "entropy": entropy.item(),
                 "episode_return": float(episode["rewards"].sum())}  # fmt: skip
