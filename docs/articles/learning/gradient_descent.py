@@ -137,3 +137,4 @@ print(f"{'least squares (exact)':36s}         w = {best[0]:.3f}, b = {best[1]:.3
 # * :ref:`article-loss_functions`: the surface being descended
 # * :ref:`article-normalisation_and_encoding`: centred inputs make the valley round
 # * :ref:`article-training_loop`: the optimiser step inside a full training run
+# * :ref:`article-reinforcement_learning`: gradient steps whose data the policy itself collects

@@ -135,3 +135,5 @@ print(
 # * :ref:`article-gradient_descent`: minimising the loss
 # * :ref:`article-regularisation`: penalties added to the loss
 # * :ref:`article-information_theory`: cross-entropy as a coding cost, in bits
+# * :ref:`article-reinforcement_learning`: losses without labels: the policy gradient, the critic's
+#   squared error and DQN's Huber loss on the Bellman target

@@ -168,3 +168,4 @@ print("resumed weights identical to the uninterrupted run:", identical)
 # * :ref:`article-learning_rate`: schedules, stepped by a callback
 # * :ref:`article-regularisation`: early stopping is regularisation too
 # * :ref:`article-feedforward_networks`: the same loop written out by hand
+# * :ref:`article-reinforcement_learning`: a loop with no data set, only an environment
