@@ -24,18 +24,20 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - np.amax(x, axis=dim, keepdims=True)
-        e = np.exp(shifted)
-        y = e / np.sum(e, axis=dim, keepdims=True)
-        ctx.save_for_backward(y)
+        e = x - np.amax(x, axis=dim, keepdims=True)
+        np.exp(e, out=e)  # in place: the shifted copy is not needed again
+        e /= np.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(e)
         ctx.dim = dim
-        return y
+        return e
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        gy = g * y
-        return gy - y * np.sum(gy, axis=ctx.dim, keepdims=True)
+        # y * (g - sum(g y)): two passes and one reduction, where y*g - y*sum needs four
+        gx = g - np.sum(g * y, axis=ctx.dim, keepdims=True)
+        gx *= y
+        return gx
 
 
 def log_softmax_array(x, axis: int):
