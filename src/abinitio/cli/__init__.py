@@ -4,6 +4,7 @@
     abinitio evaluate RUN_DIR                                          test metrics of a run
     abinitio predict RUN_DIR INPUT.npy                                 classes for new inputs
     abinitio generate RUN_DIR [--prompt TEXT]                          text from a text model
+    abinitio export RUN_DIR [--format onnx] [--output FILE]            the model as an ONNX file
     abinitio demo                                                      the bare engine on two moons
     abinitio info                                                      versions
     abinitio cv [--dataset digits] [--model mlp] [--folds 5]           k-fold cross-validation
@@ -110,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     from abinitio.cli.active import add_parser as add_active_parser
 
     add_active_parser(commands)
+    # ---- subcommand: export (issue 13) ----
+    from abinitio.cli.onnx_export import add_parser as add_export_parser
+
+    add_export_parser(commands)
     return parser
 
 
