@@ -128,6 +128,12 @@ def generate(args) -> int:
     return text.generate(args)
 
 
+def export(args) -> int:  # issue 13
+    from abinitio.cli import onnx_export
+
+    return onnx_export.export_run(args)
+
+
 def demo(args) -> int:
     from abinitio.demo import train_two_moons
 
