@@ -3,7 +3,10 @@
 import numpy as np
 import pytest
 
+import abinitio as ab
+import abinitio.nn.functional as F
 from abinitio.ops.activation import _reference_normal_cdf, normal_cdf
+from abinitio.ops.normalization import _reference_batch_norm, _reference_layer_norm
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -22,3 +25,67 @@ def test_normal_cdf_keeps_shapes_and_takes_scalars():
     np.testing.assert_allclose(normal_cdf(x), _reference_normal_cdf(x), rtol=1e-15)
     assert abs(float(normal_cdf(0.0)) - 0.5) < 2e-8  # the fit is not exact at 0
     assert normal_cdf(np.array([1, 2])).dtype.kind == "f"
+
+
+def _grads(fn, arrays, weights):
+    leaves = [ab.tensor(a, requires_grad=True) for a in arrays]  # float32, as by default
+    out = fn(*leaves)
+    (out * ab.tensor(weights)).sum().backward()
+    return [out.detach().numpy()] + [leaf.grad.numpy() for leaf in leaves]
+
+
+def test_batch_norm_on_batch_innermost_memory_matches_its_reference():
+    # convolutions return (N, C, H, W) views of (C, H, W, N) memory: BatchNorm's fast
+    # backward works on those as (C, H*W*N) rows
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 4, 5, 6)).transpose(3, 0, 1, 2)  # (6, 3, 4, 5)
+    assert not x.flags.c_contiguous
+    w, b = rng.standard_normal(3), rng.standard_normal(3)
+    weights = rng.standard_normal(x.shape)
+    fused = _grads(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+                   (x, w, b), weights)  # fmt: skip
+    composed = _grads(lambda x, w, b: _reference_batch_norm(x, w, b, 1e-5), (x, w, b), weights)
+    for ours, reference in zip(fused, composed):
+        np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=2e-6)
+
+
+@pytest.mark.parametrize("affine", ["both", "bias only", "none"])
+def test_layer_norm_over_two_dims_matches_its_reference(affine):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 3, 4, 5))
+    w = rng.standard_normal((4, 5)) if affine == "both" else None
+    b = rng.standard_normal((4, 5)) if affine != "none" else None
+    params = [p for p in (w, b) if p is not None]
+    weights = rng.standard_normal(x.shape)
+
+    def unpack(x, *rest):
+        rest = list(rest)
+        return x, (rest.pop(0) if w is not None else None), (rest.pop(0) if b is not None else None)
+
+    def fused(*leaves):
+        x, w_, b_ = unpack(*leaves)
+        return F.layer_norm(x, (4, 5), w_, b_)
+
+    def composed(*leaves):
+        x, w_, b_ = unpack(*leaves)
+        return _reference_layer_norm(x, 1.0 if w_ is None else w_, 0.0 if b_ is None else b_,
+                                     2, 1e-5)  # fmt: skip
+
+    for ours, reference in zip(_grads(fused, (x, *params), weights),
+                               _grads(composed, (x, *params), weights)):  # fmt: skip
+        np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=2e-6)
+
+
+def test_softmax_matches_its_composed_definition():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 7)) * 5
+    weights = rng.standard_normal(x.shape)
+    for dim in (-1, 1, 0):
+        def composed(t, dim=dim):
+            e = (t - t.max(dim=dim, keepdim=True).values).exp()
+            return e / e.sum(dim=dim, keepdim=True)
+
+        ours = _grads(lambda t: F.softmax(t, dim=dim), (x,), weights)
+        reference = _grads(composed, (x,), weights)
+        for a, b in zip(ours, reference):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-6)

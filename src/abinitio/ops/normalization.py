@@ -49,16 +49,57 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, g):
         x_hat, inv_std, weight = ctx.saved_tensors
-        shape = _channel_shape(g.ndim)
-        axes = (0,) + tuple(range(2, g.ndim))
-        count = g.size // g.shape[1]
-        d = g * weight.reshape(shape) if weight is not None else g
-        sum_d = d.sum(axis=axes).reshape(shape)
-        sum_d_xhat = (d * x_hat).sum(axis=axes).reshape(shape)
-        gx = (inv_std.reshape(shape) / count) * (count * d - sum_d - x_hat * sum_d_xhat)
-        gw = (g * x_hat).sum(axis=axes) if ctx.needs_input_grad[1] else None
-        gb = g.sum(axis=axes) if ctx.has_bias and ctx.needs_input_grad[2] else None
+        g_rows, x_rows = _channel_rows(g), _channel_rows(x_hat)
+        if g_rows is None or x_rows is None:
+            return _batch_norm_backward(g, x_hat, inv_std, weight, ctx)
+        # the same lines as _batch_norm_backward on (C, M) rows, with sum(d) = w * db and
+        # sum(d x_hat) = w * dw: per-channel sums are matrix-vector products
+        count = g_rows.shape[1]
+        gb = _row_sums(g_rows)
+        gw = _row_sums(g_rows * x_rows)
+        scale = inv_std * (1 / count)
+        if weight is not None:
+            scale = scale * weight
+        gx = g_rows * count
+        gx -= gb[:, None]
+        gx -= x_rows * gw[:, None]
+        gx *= scale[:, None]
+        gx = gx.reshape(_batch_last_shape(g.shape)).transpose(_from_batch_last(g.ndim))
+        gw = gw if ctx.needs_input_grad[1] else None
+        gb = gb if ctx.has_bias and ctx.needs_input_grad[2] else None
         return gx, gw, gb, None, None, None
+
+
+def _batch_norm_backward(g, x_hat, inv_std, weight, ctx):
+    """The three-term backward on (N, C, ...) arrays in any memory layout."""
+    shape = _channel_shape(g.ndim)
+    axes = (0,) + tuple(range(2, g.ndim))
+    count = g.size // g.shape[1]
+    d = g * weight.reshape(shape) if weight is not None else g
+    sum_d = d.sum(axis=axes).reshape(shape)
+    sum_d_xhat = (d * x_hat).sum(axis=axes).reshape(shape)
+    gx = (inv_std.reshape(shape) / count) * (count * d - sum_d - x_hat * sum_d_xhat)
+    gw = (g * x_hat).sum(axis=axes) if ctx.needs_input_grad[1] else None
+    gb = g.sum(axis=axes) if ctx.has_bias and ctx.needs_input_grad[2] else None
+    return gx, gw, gb, None, None, None
+
+
+def _batch_last_shape(shape) -> tuple:
+    return (shape[1],) + tuple(shape[2:]) + (shape[0],)
+
+
+def _from_batch_last(ndim: int) -> tuple:
+    return (ndim - 1, 0) + tuple(range(1, ndim - 1))
+
+
+def _channel_rows(a):
+    """(N, C, *S) -> a free (C, prod(S) * N) view when ``a`` lies in memory as (C, *S, N),
+    the batch innermost, as convolutions leave their outputs (see ops/im2col.py); else None."""
+    order = (1,) + tuple(range(2, a.ndim)) + (0,)
+    t = a.transpose(order)
+    if not t.flags.c_contiguous:
+        return None
+    return t.reshape(a.shape[1], -1)
 
 
 def _row_sums(rows):
