@@ -1,0 +1,233 @@
+"""Flower's deployment engine on one machine: a SuperLink and N SuperNodes started as
+subprocesses bound to 127.0.0.1 on free ports, the app run through them with ``flwr run``,
+and every process (with the SuperExec and ClientApp processes they spawn) stopped at the
+end, on error and on Ctrl-C.
+
+Each Flower process is started in its own session, so that its process group holds it and
+all it spawns; shutting down sends SIGTERM to each group, waits, then SIGKILL. ``FLWR_HOME``
+points into the work directory, so nothing is read from or written to ``~/.flwr``, and the
+SuperLink connection there names the loopback address only.
+
+The many-machine recipe runs the same three commands by hand (see the article
+docs/articles/learning/federated_learning.py and the README), with TLS certificates instead
+of ``--insecure``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["FLOWER_ENVIRONMENT", "LoopbackFederation", "free_port", "write_app"]
+
+LOOPBACK = "127.0.0.1"
+# no telemetry, no update check; SuperExec looks for work every 0.1 s instead of 1 s
+FLOWER_ENVIRONMENT = {"FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1",
+                      "FLWR_SUPEREXEC_TASK_POLL_INTERVAL": "0.1"}  # fmt: skip
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def write_app(directory: str, serverapp: str, clientapp: str, config: dict,
+              name: str = "abinitio-federated") -> str:  # fmt: skip
+    """A Flower App directory: a ``pyproject.toml`` naming the two components (any
+    importable ``module:attribute``) and the run config; returns the directory."""
+    os.makedirs(directory, exist_ok=True)
+    lines = ["[build-system]", 'requires = ["hatchling"]', 'build-backend = "hatchling.build"',
+             "", "[project]", f'name = "{name}"', 'version = "1.0.0"', "dependencies = []", "",
+             "[tool.flwr.app]", 'publisher = "abinitio"', "",
+             "[tool.flwr.app.components]", f'serverapp = "{serverapp}"',
+             f'clientapp = "{clientapp}"', "", "[tool.flwr.app.config]"]  # fmt: skip
+    lines += [f"{key} = {_toml_value(value)}" for key, value in config.items()]
+    Path(directory, "pyproject.toml").write_text("\n".join(lines) + "\n", "utf-8")
+    return directory
+
+
+def _executable(name: str) -> str:
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else name
+
+
+class LoopbackFederation:
+    """A SuperLink and ``len(node_configs)`` SuperNodes on 127.0.0.1, as a context manager.
+
+    Args:
+        node_configs: one dict per SuperNode, its ``--node-config`` (``partition-id``, ...).
+        workdir: where the Flower home, the app and the logs go.
+        log: where progress lines go (``print``); None for silence.
+        prompt_polling: run each SuperNode through :mod:`abinitio.federated._supernode`,
+            Flower's own entry point with its fixed 3 s idle sleep capped at 0.1 s (on one
+            machine that sleep, not the work, would set a round's length); False runs the
+            stock ``flower-supernode``.
+
+    Example (not run here: it starts processes)::
+
+        with LoopbackFederation([{"partition-id": i, "num-partitions": 2} for i in range(2)],
+                                "work/") as federation:
+            federation.run(app_dir)
+    """
+
+    def __init__(self, node_configs: list[dict], workdir: str, log=print,
+                 prompt_polling: bool = True) -> None:  # fmt: skip
+        if not node_configs:
+            raise ValueError("LoopbackFederation needs at least one SuperNode")
+        self.node_configs, self.workdir, self._log = list(node_configs), workdir, log
+        self.prompt_polling = prompt_polling
+        self.processes: list[subprocess.Popen] = []
+        self.groups: list[int] = []  # every process group ever started (for checks)
+        self.port = None
+        self.env = None
+
+    def log(self, text: str) -> None:
+        if self._log is not None:
+            self._log(text)
+
+    # ---- start and stop -----------------------------------------------------------------
+    def __enter__(self) -> LoopbackFederation:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _spawn(self, command: list[str], log_name: str) -> subprocess.Popen:
+        log_file = open(os.path.join(self.workdir, log_name), "wb")  # noqa: SIM115
+        try:
+            process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, env=self.env,
+                                       start_new_session=True)  # fmt: skip
+        finally:
+            log_file.close()
+        self.processes.append(process)
+        self.groups.append(process.pid)  # start_new_session: the group id is the pid
+        return process
+
+    def start(self) -> None:
+        os.makedirs(self.workdir, exist_ok=True)
+        home = os.path.abspath(os.path.join(self.workdir, "flwr-home"))
+        os.makedirs(home, exist_ok=True)
+        self.env = {**os.environ, **FLOWER_ENVIRONMENT, "FLWR_HOME": home}
+        self.port = free_port()
+        Path(home, "config.toml").write_text(
+            '[superlink]\ndefault = "loopback"\n\n[superlink.loopback]\n'
+            f'address = "{LOOPBACK}:{self.port}"\ninsecure = true\n', "utf-8"
+        )  # fmt: skip
+        self._spawn([_executable("flower-superlink"), "--insecure", "--host", LOOPBACK,
+                     "--port", str(self.port), "--disable-runtime-dependency-installation"],
+                    "superlink.log")  # fmt: skip
+        self._wait_listening(self.port, "the SuperLink")
+        for i, node_config in enumerate(self.node_configs):
+            pairs = " ".join(f"{k}={_toml_value(v)}" for k, v in node_config.items())
+            supernode = ([sys.executable, "-m", "abinitio.federated._supernode"]
+                         if self.prompt_polling else [_executable("flower-supernode")])  # fmt: skip
+            self._spawn([*supernode, "--insecure", "--superlink",
+                         f"{LOOPBACK}:{self.port}", "--host", LOOPBACK, "--port",
+                         str(free_port()), "--node-config", pairs], f"supernode-{i}.log")  # fmt: skip
+        self.log(f"SuperLink on {LOOPBACK}:{self.port}, {len(self.node_configs)} SuperNodes")
+
+    def _wait_listening(self, port: int, what: str, seconds: float = 60.0) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            for process in self.processes:
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{what} exited with code {process.returncode} before listening; see "
+                        f"the logs in {self.workdir}"
+                    )
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                if probe.connect_ex((LOOPBACK, port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"{what} did not listen on {LOOPBACK}:{port} within {seconds:.0f} s")
+
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM to every process group, then SIGKILL to what is left after ``grace``."""
+        # by group, not by process: a group outlives its leader while its children run
+        groups = [group for group in self.groups if live_members([group])]
+        for group in groups:
+            _signal_group(group, signal.SIGTERM)
+        end = time.monotonic() + grace
+        for process in self.processes:
+            try:
+                process.wait(max(0.0, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for group in groups:  # the children too: SuperExec and ClientApp processes
+            _signal_group(group, signal.SIGKILL)
+        for process in self.processes:
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL cannot be refused
+                pass
+        self.processes = []
+
+    def pids(self) -> list[int]:
+        """Every live process the federation started (its groups' members); after
+        ``stop`` this is empty."""
+        return live_members(self.groups)
+
+    # ---- run an app ---------------------------------------------------------------------
+    def run(self, app_dir: str, timeout: float | None = None) -> int:
+        """``flwr run APP_DIR --stream`` against this SuperLink; its output goes to
+        ``flwr-run.log`` in the work directory (and the lines of the ServerApp's own log
+        to ``log``). Returns flwr's exit code."""
+        path = os.path.join(self.workdir, "flwr-run.log")
+        with open(path, "wb") as output:
+            process = subprocess.Popen([_executable("flwr"), "run", os.path.abspath(app_dir),
+                                        "loopback", "--stream"], stdout=output,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       env=self.env, start_new_session=True)  # fmt: skip
+            self.processes.append(process)
+            self.groups.append(process.pid)
+            try:
+                return process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                raise RuntimeError(f"flwr run did not finish within {timeout} s; see {path}") from None
+
+
+def _signal_group(group: int, signum: int) -> None:
+    try:
+        os.killpg(group, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def live_members(groups) -> list[int]:
+    """The pids of live (not zombie) processes in the process groups ``groups`` (Linux:
+    read from /proc)."""
+    groups = set(groups)
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path("/proc", entry, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp in groups and state != "Z":
+            members.append(int(entry))
+    return members
