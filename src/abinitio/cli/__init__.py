@@ -115,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     from abinitio.cli.onnx_export import add_parser as add_export_parser
 
     add_export_parser(commands)
+    # ---- subcommand: federated (issue 17) ----
+    from abinitio.cli.federated import add_parser as add_federated_parser
+
+    add_federated_parser(commands)
     return parser
 
 

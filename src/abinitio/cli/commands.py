@@ -172,3 +172,9 @@ def active(args) -> int:
     from abinitio.cli import active as active_learning
 
     return active_learning.run(args)
+
+
+def federated(args) -> int:  # issue 17
+    from abinitio.cli import federated as federated_learning
+
+    return federated_learning.run(args)
