@@ -152,6 +152,7 @@ PUBLIC_NAMESPACES = [
     "abinitio.training",
     "abinitio.models",
     "abinitio.inspect",
+    "abinitio.profiler",
     "abinitio.viz",
     # ---- issue 14: graph, topology ----
     "abinitio.graph",
@@ -176,6 +177,16 @@ PUBLIC_NAMESPACES = [
     "abinitio.data.transforms",
     # ---- issue 21: theory ----
     "abinitio.theory",
+    # ---- issue 13: vision, onnx ----
+    "abinitio.onnx",
+    "abinitio.vision.datasets",
+    "abinitio.vision.transforms",
+    "abinitio.vision.utils",
+    # ---- issue 12: training on many processes ----
+    "abinitio.distributed",
+    "abinitio.nn.parallel",
+    # ---- issue 17: federated learning ----
+    "abinitio.federated",
 ]
 
 
