@@ -122,6 +122,41 @@ from abinitio.tensor import Tensor
 
 clip = clamp
 
+# PyTorch's set-up idioms and everyday surface (issue 13)
+from abinitio import accelerator, backends, cuda, multiprocessing  # noqa: E402
+from abinitio.autograd.grad_mode import inference_mode  # noqa: E402
+from abinitio.creation import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
+    empty_like,
+    rand_like,
+    randn_like,
+)
+from abinitio.device import device  # noqa: E402
+from abinitio.dtypes import bfloat16  # noqa: E402
+from abinitio.dtypes import float32 as float  # noqa: E402
+from abinitio.dtypes import int32 as int  # noqa: E402
+from abinitio.ops.composite import (  # noqa: E402
+    bmm,
+    diag,
+    log1p,
+    mm,
+    multinomial,
+    narrow,
+    norm,
+    repeat,
+    roll,
+    topk,
+    tril,
+    triu,
+)
+from abinitio.tensor import is_tensor  # noqa: E402
+
+
 backend.keep_freed_memory()  # see its docstring: large arrays are reused, not re-faulted
 
 __all__ = [name for name in dir() if not name.startswith("_")]

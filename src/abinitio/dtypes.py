@@ -19,6 +19,20 @@ int32 = np.dtype("int32")
 int64 = long = np.dtype("int64")
 bool_ = np.dtype("bool")
 
+
+class _MissingDtype:
+    """A PyTorch dtype NumPy has no type for (``bfloat16``): the name exists so that
+    programs that mention it import, and using it is a clear error."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"abinitio.{self.name}"
+
+
+bfloat16 = _MissingDtype("bfloat16")
+
 _default_float = float32
 
 
@@ -43,6 +57,11 @@ def as_dtype(dtype) -> np.dtype | None:
         return dtype
     if dtype is float:
         return _default_float
+    if isinstance(dtype, _MissingDtype):
+        raise TypeError(
+            f"{dtype.name} tensors are not supported: NumPy has no {dtype.name} type, and "
+            "abinitio computes in float32 or float64; use dtype=ab.float32"
+        )
     try:
         dtype = np.dtype(dtype)
     except TypeError as error:

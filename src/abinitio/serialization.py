@@ -89,7 +89,8 @@ def save(obj, path: str | os.PathLike) -> None:
 
     Args:
         obj: the state dict or checkpoint to store.
-        path: the file to write (str or ``os.PathLike``); its directory must exist.
+        path: the file to write (str or ``os.PathLike``; its directory must exist), or an
+            open binary file such as ``io.BytesIO()`` (as in PyTorch).
 
     Raises:
         TypeError: ``obj`` holds a value, dict key or dtype that cannot be stored; the
@@ -111,6 +112,8 @@ def save(obj, path: str | os.PathLike) -> None:
 
     See the article docs/articles/learning/training_loop.py.
     """
+    if _is_file_object(path, "write"):  # torch.save(obj, io.BytesIO()) works in PyTorch
+        return _through_temporary_file(lambda temporary: save(obj, temporary), path, "save")
     path = os.fsdecode(path)
     table = {}
     tree = _encode(obj, (), table, set())
@@ -126,11 +129,48 @@ def _tensor_of(array):
     return from_numpy(array.astype(np.float32) if array.dtype == np.float16 else array)
 
 
-def load(path: str | os.PathLike):
+def _is_file_object(target, method: str) -> bool:
+    return not isinstance(target, (str, bytes, os.PathLike)) and hasattr(target, method)
+
+
+def _through_temporary_file(act, file, op: str):
+    """``save`` to / ``load`` from an open binary file (``io.BytesIO``, ``open(..., "rb")``)
+    through a private temporary file, so that both keep every check they make on paths."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="abinitio-") as folder:
+        temporary = os.path.join(folder, "object.safetensors")
+        if op == "save":
+            act(temporary)
+            with open(temporary, "rb") as handle:
+                file.write(handle.read())
+            return None
+        with open(temporary, "wb") as handle:
+            handle.write(file.read())
+        return act(temporary)
+
+
+def _move(obj, device):
+    if isinstance(obj, Tensor):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return {key: _move(value, device) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_move(value, device) for value in obj)
+    return obj
+
+
+def load(path, map_location=None, weights_only=None, **_pickle_options):
     """Read a file written by :func:`save`, or any safetensors file.
 
     Args:
-        path: the file to read (str or ``os.PathLike``).
+        path: the file to read (str or ``os.PathLike``), or an open binary file
+            (``io.BytesIO``, ``open(name, "rb")``) as in PyTorch.
+        map_location: PyTorch's argument: ``"cpu"`` (or ``None``, or a function, which
+            abinitio's files need not consult: they hold no device) keeps tensors on the
+            CPU; ``"cuda"`` moves them to the GPU.
+        weights_only: accepted, as in PyTorch; abinitio's files only ever hold data (no
+            pickled code), so every load is "weights only".
 
     Returns:
         The structure that was saved, with every array as an ``abinitio.Tensor`` (not
@@ -160,6 +200,10 @@ def load(path: str | os.PathLike):
 
     See the article docs/articles/learning/training_loop.py.
     """
+    if isinstance(map_location, (str, os.PathLike)) and str(map_location) != "cpu":
+        return _move(load(path), str(map_location))  # "cuda": the tensors go to the GPU
+    if _is_file_object(path, "read"):
+        return _through_temporary_file(load, path, "load")
     path = os.fsdecode(path)
     header = _read_header(path)
     try:

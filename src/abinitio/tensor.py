@@ -61,7 +61,14 @@ class Tensor(TensorMethods):
     __slots__ = ("array", "grad", "_requires_grad", "_ctx", "_retains_grad", "_hooks", "__weakref__")
     __array_ufunc__ = None  # so that ndarray + Tensor calls Tensor.__radd__
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None) -> None:
+    def __init__(self, data=(), *sizes, requires_grad: bool = False, dtype=None) -> None:
+        if _is_size(data) and all(_is_size(n) for n in sizes) and (sizes or type(data) is int):
+            data = np.zeros((data, *sizes), dtype or dtypes.get_default_dtype())  # Tensor(2, 3)
+        elif sizes:
+            raise TypeError(
+                f"Tensor(data) takes one data argument, or sizes as ints (Tensor(2, 3)); got "
+                f"{1 + len(sizes)} arguments"
+            )
         self.array = as_array(data, dtype)
         self.grad = None
         self._ctx = None
@@ -258,7 +265,7 @@ class Tensor(TensorMethods):
             )
         return bool(self.array)
 
-    def to(self, *args, dtype=None, device=None) -> Tensor:
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False) -> Tensor:
         """``t.to(ab.float64)``, ``t.to("cpu")`` or ``t.to(other_tensor)``."""
         for arg in args:
             if isinstance(arg, Tensor):
@@ -401,6 +408,10 @@ class Tensor(TensorMethods):
         return self.div_(other)
 
 
+def _is_size(n) -> bool:
+    return isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+
+
 class _HookHandle:
     def __init__(self, hooks: list, hook) -> None:
         self._hooks, self._hook = hooks, hook
@@ -415,3 +426,8 @@ class _HookHandle:
 from abinitio import ops as _ops  # noqa: E402
 from abinitio import random as _random  # noqa: E402
 from abinitio.autograd import engine as _engine  # noqa: E402
+
+
+def is_tensor(obj) -> bool:
+    """True for abinitio Tensors (and Parameters)."""
+    return isinstance(obj, Tensor)

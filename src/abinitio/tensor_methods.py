@@ -320,3 +320,87 @@ class TensorMethods:
 
     def ge(self, other):
         return abinitio.ops.ge(self, other)
+
+    # ---- the rest of PyTorch's everyday surface (abinitio.ops.composite, issue 13) -----
+    def mm(self, mat2):
+        return abinitio.ops.composite.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return abinitio.ops.composite.bmm(self, mat2)
+
+    def tril(self, diagonal=0):
+        return abinitio.ops.composite.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return abinitio.ops.composite.triu(self, diagonal)
+
+    def diag(self, diagonal=0):
+        return abinitio.ops.composite.diag(self, diagonal)
+
+    def roll(self, shifts, dims=None):
+        return abinitio.ops.composite.roll(self, shifts, dims)
+
+    def narrow(self, dim, start, length):
+        return abinitio.ops.composite.narrow(self, dim, start, length)
+
+    def repeat(self, *sizes):
+        return abinitio.ops.composite.repeat(self, *sizes)
+
+    def log1p(self):
+        return abinitio.ops.composite.log1p(self)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        return abinitio.ops.composite.norm(self, p, dim, keepdim)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return abinitio.ops.composite.topk(self, k, dim, largest, sorted)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return abinitio.ops.composite.multinomial(self, num_samples, replacement,
+                                                  generator=generator)  # fmt: skip
+
+    def contiguous(self, memory_format=None):
+        """``self``: abinitio has no strides to make contiguous (``view`` is ``reshape``)."""
+        return self
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False, device=None):
+        """A new tensor of ``data`` with this tensor's dtype (unless ``dtype``) and device."""
+        return abinitio.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                               device=device or self.device)  # fmt: skip
+
+    def _new_filled(self, fill, size, dtype, requires_grad, device):
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = tuple(size[0])
+        t = abinitio.full(tuple(size), fill, dtype=dtype or self.dtype, device=device or self.device)
+        return t.requires_grad_(True) if requires_grad else t
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False, device=None):
+        return self._new_filled(0, size, dtype, requires_grad, device)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False, device=None):
+        return self._new_filled(1, size, dtype, requires_grad, device)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False, device=None):
+        return self._new_filled(fill_value, (size,), dtype, requires_grad, device)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False, device=None):
+        return self._new_filled(0, size, dtype, requires_grad, device)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device != "cpu"
+
+    def element_size(self) -> int:
+        return self.array.itemsize
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element tensor as its number, as PyTorch does."""
+        if self.array.size == 1 and spec:
+            return format(self.item(), spec)
+        return format(repr(self), spec)

@@ -7,7 +7,13 @@ from abinitio.autograd.anomaly import (
     is_anomaly_enabled,
     set_detect_anomaly,
 )
-from abinitio.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from abinitio.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 
 __all__ = [
     "Function",
@@ -17,6 +23,7 @@ __all__ = [
     "no_grad",
     "enable_grad",
     "set_grad_enabled",
+    "inference_mode",
     "is_grad_enabled",
     "detect_anomaly",
     "set_detect_anomaly",

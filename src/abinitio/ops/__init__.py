@@ -29,6 +29,8 @@ from abinitio.ops import (
     unary,
 )
 from abinitio.ops import softmax as softmax_module
+from abinitio.ops import composite  # PyTorch functions composed of primitives (issue 13)
+from abinitio.ops.composite import bmm, diag, log1p, mm, multinomial, narrow, norm, repeat, roll, topk, tril, triu
 from abinitio.ops.activation import gelu, leaky_relu, relu, sigmoid, silu, softplus
 from abinitio.ops.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from abinitio.ops.arithmetic import add, div, mul, neg, pow, sub

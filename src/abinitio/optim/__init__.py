@@ -13,10 +13,11 @@ Learning-rate schedules live in the submodule :mod:`abinitio.optim.lr_scheduler`
 PyTorch: ``from abinitio.optim import lr_scheduler``.
 """
 
+from abinitio.optim.adadelta import Adadelta
 from abinitio.optim.adagrad import Adagrad
 from abinitio.optim.adam import Adam, AdamW
 from abinitio.optim.optimizer import Optimizer
 from abinitio.optim.rmsprop import RMSprop
 from abinitio.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"]

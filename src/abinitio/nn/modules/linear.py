@@ -54,13 +54,14 @@ class Linear(Module):
     See the article docs/articles/neurons/layers.py.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None) -> None:  # fmt: skip
         super().__init__()
         _check_positive("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(creation.empty(out_features, in_features, dtype=dtype))
+        self.weight = Parameter(creation.empty(out_features, in_features, dtype=dtype, device=device))
         if bias:
-            self.bias = Parameter(creation.empty(out_features, dtype=dtype))
+            self.bias = Parameter(creation.empty(out_features, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -226,7 +226,19 @@ class Module:
         fn(self)
         return self
 
-    def to(self, *args, dtype=None, device=None) -> Module:
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Module:
+        """Move to the GPU (needs CuPy; without it, the error says so)."""
+        return self.to("cuda")
+
+    def share_memory(self) -> Module:
+        """Accepted for torch.multiprocessing programs; abinitio tensors are not shared
+        between processes (see :mod:`abinitio.multiprocessing`)."""
+        return self
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False) -> Module:
         """Convert floating-point parameters and buffers in place: ``model.to(ab.float64)``."""
         for arg in args:
             if isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda"):
@@ -255,7 +267,7 @@ class Module:
     def state_dict(self, prefix: str = "") -> dict:
         """Every parameter and persistent buffer by path, as detached tensors that share
         memory with the model (copy them if the model will keep training)."""
-        state = {}
+        state = collections.OrderedDict()  # PyTorch's type: programs call move_to_end on it
         for path, module in self.named_modules(prefix):
             for name, param in module._parameters.items():
                 if param is not None:

@@ -1,0 +1,11 @@
+"""``torch.backends.cuda``: flags accepted for compatibility (no effect in abinitio)."""
+
+import types
+
+from abinitio.device import gpu_available
+
+matmul = types.SimpleNamespace(allow_tf32=False, allow_fp16_reduced_precision_reduction=False)
+
+
+def is_built() -> bool:
+    return gpu_available()
