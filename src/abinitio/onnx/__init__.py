@@ -22,7 +22,7 @@ What a trace can and cannot hold:
 Needs the ``onnx`` package (``pip install abinitio[onnx]``, which also brings onnxruntime
 to run the result). ``torch.onnx.export`` takes the same arguments.
 
-See the article docs/articles/structures/onnx_export.py.
+See the article docs/articles/architectures/onnx_export.py.
 """
 
 from __future__ import annotations
@@ -83,6 +83,8 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
         ...                dynamic_axes={"x": {0: "batch"}})
         >>> [node.op_type for node in proto.graph.node]
         ['Gemm', 'Relu', 'Identity']
+
+    See the article docs/articles/architectures/onnx_export.py.
     """
     try:
         import onnx

@@ -30,7 +30,7 @@ CONVERTERS: dict = {}
 class UnsupportedOperatorError(NotImplementedError):
     """A primitive (or one use of it) that has no ONNX mapping; ``op`` names it.
 
-    See the article docs/articles/structures/onnx_export.py.
+    See the article docs/articles/architectures/onnx_export.py.
     """
 
     def __init__(self, op: str, detail: str = "", call_site: str | None = None) -> None:
