@@ -55,7 +55,10 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * (y > 0)
+        # the gradient takes y's memory layout (empty_like keeps it): after a global pool
+        # g arrives as (N, C, H, W) while a convolution's y lies batch innermost, and the
+        # batch norm and convolution below read gradients fastest in their own layout
+        return np.multiply(g, y > 0, out=np.empty_like(y, dtype=g.dtype))
 
 
 class LeakyReLU(Function):
