@@ -182,11 +182,6 @@ PUBLIC_NAMESPACES = [
     "abinitio.vision.datasets",
     "abinitio.vision.transforms",
     "abinitio.vision.utils",
-    # ---- issue 13: vision, onnx ----
-    "abinitio.onnx",
-    "abinitio.vision.datasets",
-    "abinitio.vision.transforms",
-    "abinitio.vision.utils",
     # ---- issue 12: training on many processes ----
     "abinitio.distributed",
     "abinitio.nn.parallel",

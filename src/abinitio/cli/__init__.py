@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
     train.add_argument("--config", metavar="FILE.toml", help="options from a TOML file")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--distributed", action="store_true",
+                       help="one rank of an MPI job: mpiexec -n N abinitio train --distributed")
     # ---- train options: graphs and topology (issue 14) ----
     train.add_argument("--hidden", type=int, help="graphs: hidden channels per layer")
     train.add_argument("--nodes", type=int, help="--dataset sbm: number of nodes")

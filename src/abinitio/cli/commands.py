@@ -22,17 +22,19 @@ def train(args) -> int:
     names = [field.name for field in dataclasses.fields(TrainConfig)]
     options = {name: getattr(args, name, None) for name in names}
     progress = not getattr(args, "no_progress", False)
+    distributed = getattr(args, "distributed", False)  # one rank of an mpiexec job (issue 12)
     if getattr(args, "resume", None):
         run_dir = args.resume
         overrides = {"epochs": options["epochs"]} if options["epochs"] is not None else {}
         config = training.config_of_run(run_dir, overrides)
         try:
-            training.train(config, run_dir=run_dir, resume=True, progress=progress)
+            training.train(config, run_dir=run_dir, resume=True, progress=progress,
+                           distributed=distributed)  # fmt: skip
         except (FileNotFoundError, CheckpointMismatchError, CheckpointError) as error:
             raise UsageError(f"cannot resume {run_dir!r}: {error}") from None
         return 0
     config = training.resolve_config(options, getattr(args, "config", None))
-    training.train(config, progress=progress)
+    training.train(config, progress=progress, distributed=distributed)
     return 0
 
 

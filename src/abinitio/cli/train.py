@@ -97,8 +97,13 @@ def loaders(data, config: TrainConfig):
 
 
 def train(config: TrainConfig, run_dir: str | None = None, resume: bool = False,
-          progress: bool = True, log=print) -> dict:  # fmt: skip
-    """Run training end to end; returns the final metrics (also in ``metrics.json``)."""
+          progress: bool = True, log=print, distributed: bool = False) -> dict:  # fmt: skip
+    """Run training end to end; returns the final metrics (also in ``metrics.json``).
+    ``distributed``: this process is one rank of an ``mpiexec`` job (issue 12)."""
+    if distributed:
+        from abinitio.cli.distributed import train_distributed
+
+        return train_distributed(config, run_dir, resume, progress, log)
     if registry.dataset_name(config.dataset) == "text":  # a language model: its own loop
         from abinitio.cli.text import train_text
 

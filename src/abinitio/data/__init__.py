@@ -17,11 +17,13 @@ Example:
 from abinitio.data import datasets, preprocessing, tabular, transforms
 from abinitio.data.dataloader import DataLoader, default_collate
 from abinitio.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from abinitio.data.distributed import DistributedSampler
 
 __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "Subset",
     "TensorDataset",
     "datasets",

@@ -98,10 +98,13 @@ class DataLoader:
         drop_last: drop the last batch when it is smaller than ``batch_size``.
         collate_fn: merges a list of samples into a batch; default :func:`default_collate`.
         generator: the ``ab.Generator`` that shuffles; default: abinitio's global one.
+        sampler: an iterable of dataset indices that sets the order instead (e.g. a
+            :class:`~abinitio.data.DistributedSampler`); excludes ``shuffle``.
 
     Returns:
         an iterable; ``len(loader)`` is the number of batches per epoch:
-        ``N // batch_size`` with ``drop_last``, else ``ceil(N / batch_size)``.
+        ``N // batch_size`` with ``drop_last``, else ``ceil(N / batch_size)``, where
+        N is ``len(sampler)`` when a sampler is given.
 
     Example:
         >>> import numpy as np
@@ -125,7 +128,19 @@ class DataLoader:
         drop_last: bool = False,
         collate_fn=None,
         generator: Generator | None = None,
+        sampler=None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        worker_init_fn=None,
+        persistent_workers: bool = False,
+        prefetch_factor=None,
+        timeout: float = 0,
     ) -> None:
+        # PyTorch's worker options are accepted so that its programs run unchanged; batches
+        # are always made in this process (num_workers only says how many PyTorch would use)
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be an int >= 0, got {num_workers!r}")
+        self.num_workers, self.pin_memory = num_workers, bool(pin_memory)
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
         if batch_size < 1:
@@ -141,16 +156,22 @@ class DataLoader:
         self.drop_last = bool(drop_last)
         self.collate_fn = default_collate if collate_fn is None else collate_fn
         self.generator = generator
+        if sampler is not None and self.shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        self.sampler = sampler
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         if self.drop_last:
             return n // self.batch_size
         return math.ceil(n / self.batch_size)
 
     def __iter__(self):
         n = len(self.dataset)
-        if self.shuffle:
+        if self.sampler is not None:
+            order = np.fromiter(iter(self.sampler), np.int64)
+            n = len(order)
+        elif self.shuffle:
             order = numpy_generator(self.generator).permutation(n)  # drawn now, once per epoch
         else:
             order = np.arange(n)

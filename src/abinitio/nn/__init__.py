@@ -1,10 +1,10 @@
 """Neural-network building blocks: parameters, modules, layers, initialisation, losses.
 
 ``import abinitio.nn as nn`` gives PyTorch's layout: ``nn.Module``, ``nn.Linear``,
-``nn.functional`` (as ``F``), ``nn.init``, ``nn.utils``.
+``nn.functional`` (as ``F``), ``nn.init``, ``nn.utils``, ``nn.parallel``.
 """
 
-from abinitio.nn import functional, init, utils
+from abinitio.nn import functional, init, parallel, utils
 from abinitio.nn.modules import (
     GELU,
     GRU,
