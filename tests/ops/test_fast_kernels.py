@@ -89,3 +89,17 @@ def test_softmax_matches_its_composed_definition():
         reference = _grads(composed, (x,), weights)
         for a, b in zip(ours, reference):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-6)
+
+
+@pytest.mark.parametrize("count, rows", [(500, 7), (3, 1000), (0, 4)])
+def test_embedding_grad_matches_the_scatter_add_reference(count, rows):
+    from abinitio.ops.embedding import _reference_embedding_grad, _sum_rows_by_index
+
+    rng = np.random.default_rng(4)
+    indices = rng.integers(0, rows, count)
+    values = rng.standard_normal((count, 5))
+    np.testing.assert_allclose(
+        _sum_rows_by_index(indices, values, rows),
+        _reference_embedding_grad(indices, values, rows),
+        rtol=1e-12, atol=1e-12,
+    )
