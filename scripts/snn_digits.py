@@ -1,13 +1,16 @@
-"""Spiking networks on the digits (sklearn 8x8), rate coded, 25 steps: test accuracy per
-seed for the 64-128-10 LIF network (``snn``) and the convolutional one (``csnn``), built
-exactly as ``abinitio train --model snn|csnn`` builds them.
+"""Spiking networks on the digits (sklearn 8x8, rate coded, 25 steps) or MNIST-1D: test
+accuracy per seed for the fully connected LIF network (``snn``) and the convolutional one
+(``csnn``), built and trained exactly as ``abinitio train --model snn|csnn`` builds them
+(the data set's recipe: epochs, lr, encoding, surrogate), one JSON line per seed.
 
-    python scripts/snn_digits.py --model snn --seeds 0 1 2 [--epochs 30] [--surrogate atan]
+    nice -n 10 python scripts/snn_digits.py --model snn --seeds 0 1 2 3 4 [--epochs 30]
+    python scripts/snn_digits.py --model csnn --dataset mnist1d --output csnn_mnist1d.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import numpy as np
@@ -19,10 +22,11 @@ from abinitio.cli.registry import build_model, recipe
 from abinitio.data import DataLoader, TensorDataset, datasets
 
 
-def run(model_name: str, seed: int, epochs: int, overrides: dict, log_every: int = 5) -> float:
-    data = datasets.digits()
-    config = TrainConfig(model=model_name, dataset="digits", seed=seed).merged(overrides)
-    config = config.with_recipe(recipe("digits", model_name))
+def run(model_name: str, dataset: str, seed: int, overrides: dict, log_every: int = 5) -> float:
+    data = datasets.digits() if dataset == "digits" else datasets.mnist1d()
+    config = TrainConfig(model=model_name, dataset=dataset, seed=seed).merged(overrides)
+    config = config.with_recipe(recipe(dataset, model_name))
+    epochs = config.epochs
     ab.manual_seed(seed)
     model = build_model(config, data)
     optimizer = ab.optim.Adam(model.parameters(), lr=config.lr)
@@ -48,14 +52,30 @@ def run(model_name: str, seed: int, epochs: int, overrides: dict, log_every: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="snn", choices=["snn", "csnn"])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--dataset", default="digits", choices=["digits", "mnist1d"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--epochs", type=int, help="default: the recipe's")
     parser.add_argument("--lr", type=float)
     parser.add_argument("--surrogate")
+    parser.add_argument("--encoding", choices=["rate", "latency", "direct"])
+    parser.add_argument("--beta", type=float)
+    parser.add_argument("--output", help="append one JSON line per seed to this file")
     args = parser.parse_args()
-    overrides = {"lr": args.lr, "surrogate": args.surrogate}
-    results = [run(args.model, seed, args.epochs, overrides) for seed in args.seeds]
-    print(f"{args.model}: mean {np.mean(results):.2%}, worst {np.min(results):.2%} "
+    overrides = {"lr": args.lr, "surrogate": args.surrogate, "epochs": args.epochs,
+                 "encoding": args.encoding, "beta": args.beta}  # fmt: skip
+    results = []
+    for seed in args.seeds:
+        started = time.perf_counter()
+        accuracy = run(args.model, args.dataset, seed, overrides)
+        results.append(accuracy)
+        record = {"model": args.model, "dataset": args.dataset, "seed": seed,
+                  "accuracy": accuracy, "seconds": time.perf_counter() - started,
+                  **{k: v for k, v in overrides.items() if v is not None}}  # fmt: skip
+        if args.output:
+            with open(args.output, "a", encoding="utf-8") as file:
+                file.write(json.dumps(record) + "\n")
+    print(f"{args.model} on {args.dataset}: mean {np.mean(results):.2%} ± "
+          f"{np.std(results):.2%}, worst {np.min(results):.2%} "
           f"over seeds {args.seeds}")  # fmt: skip
 
 

@@ -75,6 +75,38 @@ def test_model_arguments_and_inputs_are_checked():
         snn.SpikingCNN(1, 10, (8, 8), channels=(4, 4, 4), kernel_size=5)
 
 
+def test_direct_encoding_feeds_the_values_as_a_current_at_every_step():
+    x = np.random.default_rng(0).standard_normal((3, 6)).astype(np.float32)
+    net = snn.SpikingMLP(6, (5,), 2, time_steps=4, encoding="direct")
+    net.set_input_range(-3.0, 3.0)  # a range for probability codes: direct ignores it
+    encoded = net.encode(ab.tensor(x)).numpy()
+    assert encoded.shape == (4, 3, 6)
+    np.testing.assert_array_equal(encoded, np.broadcast_to(x, (4, 3, 6)))
+    assert net(x).shape == (3, 2)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_direct_code_runs_its_first_synapses_once_with_the_same_result(kind):
+    x = np.random.default_rng(1).uniform(0, 8, (4, 1, 8, 8)).astype(np.float32)
+    ab.manual_seed(0)
+    if kind == "mlp":
+        net = snn.SpikingMLP(64, (32,), 10, time_steps=6, encoding="direct")
+    else:
+        net = snn.SpikingCNN(1, 10, (8, 8), channels=(4, 8), kernel_size=3, padding=1,
+                             time_steps=6, encoding="direct", spike_grad="atan")  # fmt: skip
+    weights = ab.tensor(np.random.default_rng(2).standard_normal((6, 4, 10)).astype(np.float32))
+    fast = net.spikes(ab.tensor(x))
+    (fast * weights).sum().backward()
+    fast_grads = [p.grad.numpy().copy() for p in net.parameters()]
+    net.zero_grad()
+    slow = net.run(net.encode(ab.tensor(x)))  # the first layer on T copies of the input
+    (slow * weights).sum().backward()
+    assert fast.detach().numpy().sum() > 0  # some spikes, so the comparison means something
+    np.testing.assert_array_equal(fast.detach().numpy(), slow.detach().numpy())
+    for (name, p), g in zip(net.named_parameters(), fast_grads):
+        np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+
+
 def test_timing_task_needs_spike_times():
     data = temporal_order(n_train=2000, n_test=600, time_steps=20, channels=10, seed=0)
     counts = spike_counts(data.x_train)

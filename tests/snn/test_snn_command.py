@@ -40,10 +40,19 @@ def test_train_csnn_with_latency_code(tmp_path):
     assert "Firing rate per layer" in (out / "report.html").read_text()
 
 
+def test_train_snn_on_mnist1d_uses_the_direct_code(tmp_path):
+    out = tmp_path / "signals"
+    code = main(["train", "--model", "snn", "--dataset", "mnist1d", "--epochs", "1",
+                 "--time-steps", "5", "--out", str(out), "--no-progress"])  # fmt: skip
+    assert code == 0
+    assert 'encoding = "direct"' in (out / "config.toml").read_text()
+    assert "Spike rasters of a test sample" in (out / "report.html").read_text()
+
+
 @pytest.mark.parametrize("options,message", [
     (["--beta", "1.5"], "--beta must be in [0, 1], got 1.5"),
     (["--time-steps", "0"], "--time-steps must be a positive integer, got 0"),
-    (["--encoding", "poisson"], "--encoding must be rate or latency, got 'poisson'"),
+    (["--encoding", "poisson"], "--encoding must be one of rate, latency, direct, got 'poisson'"),
     (["--surrogate", "relu"], "--surrogate must be one of fast_sigmoid"),
     (["--dataset", "moons"], "--model snn supports --dataset digits or mnist1d, not moons"),
     (["--dropout", "0.2"], "--model snn has no dropout"),

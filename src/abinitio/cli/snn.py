@@ -17,7 +17,7 @@ import numpy as np
 from abinitio.cli.options import UsageError
 
 SNN_SETS = ("digits", "mnist1d")
-ENCODINGS = ("rate", "latency")
+ENCODINGS = ("rate", "latency", "direct")
 SNN_DEFAULTS = {"time_steps": 25, "encoding": "rate", "beta": 0.9, "surrogate": "fast_sigmoid"}
 # digits, 30 epochs: the 64-128-10 network reaches 96.4-96.9% test accuracy (seeds 0-2)
 # with lr 2e-3. The convolutional one learns much faster with the wider arctan surrogate
@@ -26,10 +26,14 @@ ARCTAN = {**SNN_DEFAULTS, "surrogate": "atan"}
 SNN_RECIPES = {
     ("digits", "snn"): {"lr": 2e-3, "val_fraction": 0.0, **SNN_DEFAULTS},
     ("digits", "csnn"): {"lr": 2e-3, "val_fraction": 0.0, **ARCTAN},
-    # MNIST-1D learns poorly from a rate code of its standardised signals: 16% test accuracy
-    # after 5 epochs with the arctan surrogate, 10% (a silent output) with the fast sigmoid
-    ("mnist1d", "snn"): {"epochs": 30, "lr": 2e-3, **ARCTAN},
-    ("mnist1d", "csnn"): {"epochs": 30, "lr": 2e-3, **ARCTAN},
+    # MNIST-1D: its standardised signals enter as a current (direct encoding). A rate code
+    # of them learns poorly: mapped from the training range [-5.5, 4.5] to firing
+    # probabilities, a signal of standard deviation 1 moves p by only about 0.1, so over 25
+    # Bernoulli steps the noise in each count is as large as the signal (seed 0, 40-128-10,
+    # arctan: 17% after 6 epochs; 38% after 30 with the range narrowed to [-2, 2]; direct:
+    # 57% after 20 epochs; the fast sigmoid, direct: 44%)
+    ("mnist1d", "snn"): {"epochs": 30, "lr": 2e-3, **ARCTAN, "encoding": "direct"},
+    ("mnist1d", "csnn"): {"epochs": 30, "lr": 2e-3, **ARCTAN, "encoding": "direct"},
 }
 
 
@@ -43,7 +47,7 @@ def _check(data, config) -> None:
         raise UsageError(f"--time-steps must be a positive integer, got {config.time_steps!r}")
     if config.encoding not in ENCODINGS:
         raise UsageError(
-            f"--encoding must be {' or '.join(ENCODINGS)}, got {config.encoding!r}"
+            f"--encoding must be one of {', '.join(ENCODINGS)}, got {config.encoding!r}"
         )
     if config.beta is None or not 0 <= config.beta <= 1:
         raise UsageError(f"--beta must be in [0, 1], got {config.beta!r}")
@@ -132,7 +136,8 @@ def report_sections(model, data, samples: int = 256) -> list:
     output = monitor.spikes[names[-1]]  # (T, N, C)
     counts = output.sum(0)
     sections = []
-    fig = _rasters(inputs.numpy(), monitor, names, data)
+    direct = net.encoding == "direct"  # the input is a current, not spikes
+    fig = _rasters(inputs.numpy(), monitor, names, data, direct)
     sections.append(Section("Spike rasters of a test sample", figure=fig))
     title = f"Output membranes of test sample 0 (class {y[0]})"
     fig = plots.membrane_traces(monitor.membranes[names[-1]][:, 0, :], spikes=output[:, 0, :],
@@ -142,7 +147,8 @@ def report_sections(model, data, samples: int = 256) -> list:
                                        title="Mean output spike count per true class")  # fmt: skip
     sections.append(Section("Spike counts per class", figure=fig))
     rates = {name or "lif": rate for name, rate in monitor.firing_rates().items()}
-    rates = {"input": float(inputs.numpy().mean()), **rates}
+    if not direct:
+        rates = {"input": float(inputs.numpy().mean()), **rates}
     fig = plots.firing_rates(rates)
     rows = "".join(f"<tr><td>{name}</td><td>{rate:.4f}</td></tr>" for name, rate in rates.items())
     html = f"<table><tr><th>layer</th><th>spikes per neuron and step</th></tr>{rows}</table>"
@@ -160,7 +166,8 @@ def _net_input_shape(model, net, x):
     return first(x).shape[1:] if isinstance(first, nn.Unflatten) else x.shape[1:]
 
 
-def _rasters(inputs, monitor, names, data):
+def _rasters(inputs, monitor, names, data, direct=False):
+    """A raster per layer; a direct code's input is a current, drawn as an image."""
     from matplotlib.figure import Figure
 
     from abinitio.snn import plots
@@ -169,6 +176,10 @@ def _rasters(inputs, monitor, names, data):
     fig = Figure(figsize=(3.2 * len(layers), 3.0), layout="constrained")
     for ax, (name, record) in zip(fig.subplots(1, len(layers), squeeze=False)[0], layers):
         sample = record[:, 0].reshape(record.shape[0], -1)
+        if direct and name == "input":
+            ax.imshow(sample.T, aspect="auto", origin="lower", cmap="coolwarm")
+            ax.set(title="input current (direct code)", xlabel="time step", ylabel="input")
+            continue
         plots.raster(sample, ax=ax, title=name)
     fig.suptitle(f"test sample 0 (class {data.classes[data.y_test[0]]})")
     return fig

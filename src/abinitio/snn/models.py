@@ -27,7 +27,7 @@ from abinitio.snn.multistep import MultiStepLeaky
 from abinitio.snn.record import spikes_array
 from abinitio.tensor import Tensor
 
-ENCODINGS = ("rate", "latency", "none")
+ENCODINGS = ("rate", "latency", "direct", "none")
 
 
 def _pair(value) -> tuple:
@@ -63,8 +63,13 @@ class _SpikingClassifier(Module):
         return MultiStepLeaky(**self._neuron)
 
     def encode(self, x: Tensor) -> Tensor:
-        """(N, ...) values in [0, 1] -> spikes (T, N, ...); with encoding "none", x is
-        already spike trains, batch first (N, T, ...), and is only made time-major."""
+        """(N, ...) values in [0, 1] -> spikes (T, N, ...); with encoding "direct", the
+        values themselves (unscaled) are the input at every step, (T, N, ...); with
+        encoding "none", x is already spike trains, batch first (N, T, ...), and is only
+        made time-major."""
+        if self.encoding == "direct":
+            x = x if isinstance(x, Tensor) else Tensor(np.asarray(x, np.float32))
+            return x.unsqueeze(0).expand(self.time_steps, *x.shape)
         if self.encoding != "none":
             low, high = self.input_range.numpy().tolist()
             if (low, high) != (0.0, 1.0):
@@ -84,7 +89,14 @@ class _SpikingClassifier(Module):
         return x.transpose(0, 1)
 
     def spikes(self, x: Tensor) -> Tensor:
-        """The output layer's spikes at every step, (T, N, C)."""
+        """The output layer's spikes at every step, (T, N, C). With the direct code the
+        first layer of synapses runs once, on the N inputs, not on T copies of them: its
+        output is the same at every step (``run(encode(x))`` gives the same result)."""
+        if self.encoding == "direct":
+            x = x if isinstance(x, Tensor) else Tensor(np.asarray(x, np.float32))
+            current = self.first_synapses(x)
+            return self.run_from_current(current.unsqueeze(0).expand(self.time_steps,
+                                                                     *current.shape))
         return self.run(self.encode(x))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -103,7 +115,11 @@ class SpikingMLP(_SpikingClassifier):
     Args:
         in_features, hidden, out_features: the layer widths.
         time_steps: T.
-        encoding: "rate" (Bernoulli spikes), "latency" (one spike, earlier for brighter)
+        encoding: "rate" (Bernoulli spikes), "latency" (one spike, earlier for brighter),
+            "direct" (the values as a constant input current at every step: the first
+            Linear and LIF layer are the encoder, as in snnTorch's tutorials that feed
+            images straight in; it suits standardised signals such as MNIST-1D, whose
+            information a rate code of T = 25 steps mostly drowns in Bernoulli noise)
             or "none" (inputs already spike trains, (N, T, in_features)).
         beta: the membrane decay of every LIF layer.
         spike_grad: a surrogate (or its name), default ``fast_sigmoid(25)``.
@@ -133,6 +149,16 @@ class SpikingMLP(_SpikingClassifier):
     def run(self, spikes: Tensor) -> Tensor:
         steps, batch = spikes.shape[:2]
         return self.layers(spikes.reshape(steps, batch, self.in_features))
+
+    def first_synapses(self, x: Tensor) -> Tensor:
+        """The first Linear on inputs (N, ...): the current into the first LIF layer."""
+        return self.layers[0](x.reshape(x.shape[0], self.in_features))
+
+    def run_from_current(self, current: Tensor) -> Tensor:
+        """The layers after the first Linear, on its output at every step (T, N, H)."""
+        for layer in list(self.layers)[1:]:
+            current = layer(current)
+        return current
 
 
 class SpikingCNN(_SpikingClassifier):
@@ -192,5 +218,21 @@ class SpikingCNN(_SpikingClassifier):
             x = pool(conv(x))
             x = lif(x.reshape(steps, batch, *x.shape[1:]))
             x = x.reshape(steps * batch, *x.shape[2:])
+        x = self.fc(x.reshape(steps, batch, -1))
+        return self.out(x)
+
+    def first_synapses(self, x: Tensor) -> Tensor:
+        """The first stage's convolution and pooling on images (N, C, H, W)."""
+        conv, pool, _ = self.stages[0]
+        return pool(conv(x))
+
+    def run_from_current(self, current: Tensor) -> Tensor:
+        """Everything after the first convolution and pooling, on their output at every
+        step (T, N, C, H, W)."""
+        steps, batch = current.shape[:2]
+        x = self.stages[0][2](current)
+        for conv, pool, lif in list(self.stages)[1:]:
+            x = pool(conv(x.reshape(steps * batch, *x.shape[2:])))
+            x = lif(x.reshape(steps, batch, *x.shape[1:]))
         x = self.fc(x.reshape(steps, batch, -1))
         return self.out(x)
