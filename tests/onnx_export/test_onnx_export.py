@@ -225,3 +225,11 @@ def test_bad_names_are_clear_errors():
         export(model, ab.randn(2, 3), io.BytesIO(), dynamic_axes={"batch": [0]})
     with pytest.raises(TypeError, match="a Tensor or a tuple of Tensors, got str"):
         export(model, "x", io.BytesIO())
+
+
+def test_an_old_opset_is_raised_to_17_with_a_warning():
+    """PyTorch's tutorials pass opset_version=10; torch's exporter upgrades it too."""
+    with pytest.warns(UserWarning, match="opset_version 10 is older than the 17"):
+        proto = export(nn.Linear(3, 2), ab.randn(2, 3), io.BytesIO(), opset_version=10,
+                       export_params=True, do_constant_folding=True)  # fmt: skip
+    assert proto.opset_import[0].version == 17

@@ -30,6 +30,7 @@ from __future__ import annotations
 import inspect
 import os
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -62,7 +63,8 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
         dynamic_axes: ``{name: {axis: "label"}}`` or ``{name: [axis, ...]}``: axes whose
             size may change at run time (typically the batch, ``{0: "batch"}``).
         opset_version: the ONNX operator set (default 17, the least that has
-            LayerNormalization).
+            LayerNormalization; an older one is raised to 17 with a warning, as torch's
+            exporter raises it to 18).
         export_params: store the weights in the file (True; False is not supported).
         verbose: print the graph in ONNX's text form.
         do_constant_folding, dynamo: ignored; accepted for ``torch.onnx.export``'s
@@ -99,8 +101,10 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
         raise ValueError("export: export_params=False (weights as graph inputs) is not supported")
     args = _as_args(args)
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
-    if opset < DEFAULT_OPSET:
-        raise ValueError(f"export: opset_version must be >= {DEFAULT_OPSET}, got {opset}")
+    if opset < DEFAULT_OPSET:  # torch's own exporter upgrades an old opset the same way
+        warnings.warn(f"export: opset_version {opset} is older than the {DEFAULT_OPSET} this "
+                      f"exporter writes; writing opset {DEFAULT_OPSET}", stacklevel=2)  # fmt: skip
+        opset = DEFAULT_OPSET
     calls, outputs = _trace(model, args)
     outputs = _flatten(outputs)
     inputs = [(k, x) for k, x in enumerate(args) if isinstance(x, Tensor)]

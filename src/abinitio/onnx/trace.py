@@ -51,9 +51,12 @@ def recording(supported=None):
     error message that names them)."""
     calls: list[Call] = []
     original = Function.__dict__["apply"]
+    thread = threading.get_ident()
 
     def traced(cls, *inputs, **options):
         output = original.__func__(cls, *inputs, **options)
+        if threading.get_ident() != thread:  # another thread's ops are not the model's
+            return output
         site = None
         if supported is not None and cls.__name__ not in supported:
             site = anomaly.user_call_site()
