@@ -2,8 +2,8 @@
 
     python ddp_worker.py MODE OUT_DIR
 
-MODE ``train``: a few SGD steps of a small MLP through DistributedDataParallel and a
-DistributedSampler; rank 0 writes the final weights to OUT_DIR/weights.safetensors.
+MODE ``train``: a few SGD steps of a small MLP with a SyncBatchNorm through
+DistributedDataParallel and a DistributedSampler; rank 0 writes the final weights to OUT_DIR/weights.safetensors.
 MODE ``raise`` / ``exit`` / ``hang``: rank 1 fails in that way after one step.
 """
 
@@ -26,7 +26,9 @@ def model():
     from abinitio import nn
 
     ab.manual_seed(0)
-    return nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 3))
+    net = nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 3))
+    # statistics of the global batch: without it two ranks would not equal one process
+    return nn.SyncBatchNorm.convert_sync_batchnorm(net)
 
 
 def main(mode: str, out_dir: str) -> None:

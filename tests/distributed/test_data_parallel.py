@@ -128,7 +128,8 @@ def test_two_ranks_take_the_steps_of_one_process_on_the_global_batch(tmp_path):
     start = _worker_module().model().state_dict()
     assert set(weights[1]) == set(weights[2]) == set(reference)
     for name in reference:
-        assert not np.allclose(reference[name], start[name].numpy()), "the weights moved"
+        if name.endswith("weight"):  # (a bias before BatchNorm has no gradient)
+            assert not np.allclose(reference[name], start[name].numpy()), "the weights moved"
         np.testing.assert_allclose(weights[2][name], weights[1][name], atol=1e-5, rtol=0)
         np.testing.assert_allclose(weights[2][name], reference[name], atol=1e-5, rtol=0)
 

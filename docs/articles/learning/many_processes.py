@@ -41,6 +41,10 @@ Every rank that starts from the same :math:`w` and applies the same optimiser to
 rounding of floating-point sums). Two things break the equality: slices of unequal size
 (the mean of means is then not the mean), and layers that look across the batch, such as
 BatchNorm, whose statistics each rank computes over its own slice only.
+:class:`~abinitio.nn.SyncBatchNorm` restores it: one all-reduce of the per-channel count
+:math:`n`, sum and sum of squares gives every rank the global
+:math:`\mu = \frac1n \sum x` and :math:`\sigma^2 = \frac1n \sum x^2 - \mu^2`; since each
+rank's output depends on all ranks' inputs, its backward is an all-reduce too.
 
 **The cost of an all-reduce.** Each rank holds :math:`M` numbers (the gradient). Sending
 them all to one rank, adding, and sending the sum back makes that rank receive and send

@@ -14,9 +14,9 @@ the checkpoint (on many machines the run directory must be on a shared file syst
 The checkpoint and ``model.safetensors`` are those of a one-process run, so either kind
 of run can continue the other.
 
-BatchNorm statistics are per rank during an epoch (each rank normalises with its own
-batch's mean and variance) and rank 0's running averages are copied to every rank at the
-end of each epoch.
+Every BatchNorm becomes a :class:`~abinitio.nn.SyncBatchNorm`, so the statistics are
+those of the global batch, as in a one-process run; rank 0's buffers are copied to every
+rank at the end of each epoch all the same.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def train_distributed(config, run_dir=None, resume: bool = False, progress: bool
     log = log if lead else None
     data = registry.load_dataset(config.dataset)
     ab.manual_seed(config.seed)
-    model = registry.build_model(config, data)
+    model = nn.SyncBatchNorm.convert_sync_batchnorm(registry.build_model(config, data))
     optimizer = registry.build_optimizer(config, model)
     if config.init_from or config.freeze or config.lr_backbone:
         from abinitio.cli.finetune import init_from

@@ -63,6 +63,7 @@ from abinitio.nn.modules import (
     TransformerEncoderLayer,
     Unflatten,
 )
+from abinitio.nn.parallel.sync_batchnorm import SyncBatchNorm
 from abinitio.nn.parameter import Parameter
 from abinitio.nn.summary import summary
 
