@@ -114,3 +114,14 @@ def test_compose_and_lambda_chain_in_order():
     np.testing.assert_allclose(pipeline(image).numpy(), 1.0)
     with pytest.raises(TypeError, match="expected a callable, got int"):
         T.Lambda(3)
+
+
+def test_center_crop_takes_the_rounded_middle_and_pads_small_images():
+    image = grey(5, 6)  # values 0..29, row-major
+    crop = np.asarray(T.CenterCrop((3, 2))(image))
+    np.testing.assert_array_equal(crop, np.asarray(image)[1:4, 2:4])  # round(1.0), round(2.0)
+    assert T.CenterCrop(4)(grey(5, 5)).size == (4, 4)  # top = round(0.5) = 0, Python's rule
+    np.testing.assert_array_equal(np.asarray(T.CenterCrop(4)(grey(5, 5))),
+                                  np.asarray(grey(5, 5))[:4, :4])  # fmt: skip
+    padded = T.CenterCrop(4)(ab.ones(1, 2, 2)).numpy()[0]
+    np.testing.assert_array_equal(padded, np.pad(np.ones((2, 2)), 1))

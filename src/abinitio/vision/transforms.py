@@ -12,6 +12,7 @@ ToTensor()                   (H, W, C) 0..255 -> float32 (C, H, W) = value / 255
 Normalize(mean, std)         x[c] = (x[c] - mean[c]) / std[c], on (..., C, H, W)
 Resize(size)                 an int: the shorter side becomes ``size``, the aspect kept;
                              (h, w): exactly that. Bilinear, antialiased (Pillow's)
+CenterCrop(size)             cut the central ``size`` window (zero-padded if too small)
 RandomCrop(size, padding)    pad (``fill``), cut a uniformly placed ``size`` window
 RandomHorizontalFlip(p)      mirror left-right with probability p
 Lambda(f)                    f(x)
@@ -236,6 +237,37 @@ def _pad(image, borders, fill):
     return Tensor._make(np.pad(array, widths, constant_values=fill), False, None)
 
 
+class CenterCrop:
+    """Cut the central ``size`` window: top = round((H - h) / 2), left = round((W - w) / 2);
+    an image smaller than ``size`` is first padded with zeros on both sides (torchvision's
+    rule). PIL images or Tensors (..., H, W).
+
+    See the article docs/articles/data/vision_datasets.py.
+    """
+
+    def __init__(self, size) -> None:
+        if isinstance(size, (list, tuple)) and len(size) == 1:
+            size = size[0]
+        self.size = _base._pair(size)
+
+    def __call__(self, image):
+        height, width = self.size
+        h, w = _size(image)
+        if h < height or w < width:
+            grow_h, grow_w = max(height - h, 0), max(width - w, 0)
+            image = _pad(image, (grow_w // 2, grow_h // 2, (grow_w + 1) // 2,
+                                 (grow_h + 1) // 2), 0)  # fmt: skip
+            h, w = _size(image)
+        top, left = int(round((h - height) / 2.0)), int(round((w - width) / 2.0))
+        if _is_image(image):
+            return image.crop((left, top, left + width, top + height))
+        window = _array(image)[..., top : top + height, left : left + width]
+        return Tensor._make(window.copy(), False, None)
+
+    def __repr__(self) -> str:
+        return f"CenterCrop(size={self.size})"
+
+
 class RandomHorizontalFlip(_base.RandomHorizontalFlip):
     """Mirror left-right with probability ``p``: a PIL image, or a Tensor's last axis.
 
@@ -269,6 +301,7 @@ class Lambda:
 
 
 __all__ = [
+    "CenterCrop",
     "Compose",
     "Lambda",
     "Normalize",
