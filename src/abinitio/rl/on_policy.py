@@ -57,10 +57,12 @@ class ActorCriticAgent(Agent):
         return self.env_actions(action.numpy())
 
     def gradient_step(self, loss) -> None:
-        """theta <- optimiser step on grad L, the gradient's norm clipped to max_grad_norm."""
+        """theta <- optimiser step on grad L, the gradient's norm clipped to max_grad_norm
+        (None: not clipped)."""
         self.optimizer.zero_grad()
         loss.backward()
-        clip_grad_norm_(self.policy.parameters(), self.config.max_grad_norm)
+        if self.config.max_grad_norm is not None:
+            clip_grad_norm_(self.policy.parameters(), self.config.max_grad_norm)
         self.optimizer.step()
 
 
