@@ -31,6 +31,76 @@ def model():
     return nn.SyncBatchNorm.convert_sync_batchnorm(net)
 
 
+def collectives(out_dir: str) -> None:
+    """Every collective and DDP option once; rank 0 writes what it saw to collectives.json."""
+    import json
+
+    import abinitio as ab
+    import abinitio.distributed as dist
+    from abinitio import nn
+
+    rank, world = dist.get_rank(), dist.get_world_size()
+    seen = {}
+    for op in dist.ReduceOp:
+        x = ab.tensor([rank + 1.0, 2.0])
+        dist.all_reduce(x, op)
+        seen[op.name] = x.tolist()
+    strided = np.arange(6.0).reshape(2, 3).T * (rank + 1)  # not contiguous
+    dist.all_reduce(strided)
+    seen["strided"] = strided.tolist()
+    x = ab.tensor([float(rank)] * 3)
+    dist.broadcast(x, src=1)
+    seen["broadcast"] = x.tolist()
+    parts = [ab.zeros(2) for _ in range(world)]
+    dist.all_gather(parts, ab.tensor([rank, 10.0 * rank]))
+    seen["all_gather"] = [p.tolist() for p in parts]
+    names = [f"from rank {rank}"]
+    dist.broadcast_object_list(names, 0)
+    seen["object"] = names[0]
+    # no_sync: a local backward, then a synced one, averages the sum of both
+    ab.manual_seed(0)
+    plain = nn.Linear(3, 2)
+    ddp = nn.parallel.DistributedDataParallel(nn.Linear(3, 2))
+    ddp.module.load_state_dict(plain.state_dict())
+    rng = np.random.default_rng(rank)
+    a, b = (ab.tensor(rng.standard_normal((4, 3))) for _ in range(2))
+    with ddp.no_sync():
+        ddp(a).pow(2).sum().backward()
+    ddp(b).pow(2).sum().backward()
+    plain(a).pow(2).sum().backward()
+    plain(b).pow(2).sum().backward()
+    differences = []
+    for mine, local in zip(ddp.parameters(), plain.parameters()):
+        expected = local.grad.array.copy()
+        dist.all_reduce(expected, dist.ReduceOp.AVG)
+        differences.append(float(np.abs(mine.grad.array - expected).max()))
+    seen["no_sync_error"] = max(differences)
+    # find_unused_parameters: a branch that forward does not use
+    class Branches(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.spare = nn.Linear(3, 1), nn.Linear(3, 1)
+
+        def forward(self, x):
+            return self.used(x)
+
+    tolerant = nn.parallel.DistributedDataParallel(Branches(), find_unused_parameters=True)
+    for _ in range(2):
+        tolerant.zero_grad()
+        tolerant(a).sum().backward()
+    seen["spare_grad"] = tolerant.module.spare.weight.grad.tolist()
+    strict = nn.parallel.DistributedDataParallel(Branches())
+    strict(a).sum().backward()
+    try:
+        strict(a)
+    except RuntimeError as error:
+        seen["strict"] = str(error)
+    dist.barrier()
+    if rank == 0:
+        with open(os.path.join(out_dir, "collectives.json"), "w") as handle:
+            json.dump(seen, handle)
+
+
 def main(mode: str, out_dir: str) -> None:
     import abinitio as ab
     import abinitio.distributed as dist
@@ -38,6 +108,10 @@ def main(mode: str, out_dir: str) -> None:
     from abinitio.data import DataLoader, DistributedSampler, TensorDataset
 
     dist.init_process_group("mpi", timeout=3 if mode == "hang" else 60)
+    if mode == "collectives":
+        collectives(out_dir)
+        dist.destroy_process_group()
+        return
     rank, world = dist.get_rank(), dist.get_world_size()
     net = model()
     if rank > 0:  # other ranks start elsewhere: DDP must broadcast rank 0's weights

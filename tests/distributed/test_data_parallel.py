@@ -5,6 +5,7 @@ Each test starts a small job (tests/distributed/ddp_worker.py) through
 """
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -150,3 +151,19 @@ def test_a_rank_that_dies_or_hangs_fails_the_job_with_a_message(tmp_path, mode, 
     assert message in result.stderr, result.stderr[-3000:]
     assert seconds < 45, f"the job took {seconds:.0f} s to fail"
     assert not (tmp_path / "weights.safetensors").exists()
+
+
+def test_collectives_and_ddp_options_on_two_ranks(tmp_path):
+    result, _, _ = run_job(2, "collectives", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads((tmp_path / "collectives.json").read_text())
+    assert seen["SUM"] == [3.0, 4.0] and seen["AVG"] == [1.5, 2.0]
+    assert seen["PRODUCT"] == [2.0, 4.0] and seen["MIN"] == [1.0, 2.0]
+    assert seen["MAX"] == [2.0, 2.0]
+    assert seen["strided"] == (np.arange(6.0).reshape(2, 3).T * 3).tolist()
+    assert seen["broadcast"] == [1.0, 1.0, 1.0]
+    assert seen["all_gather"] == [[0.0, 0.0], [1.0, 10.0]]
+    assert seen["object"] == "from rank 0"
+    assert seen["no_sync_error"] < 1e-6
+    assert seen["spare_grad"] == [[0.0, 0.0, 0.0]]
+    assert "gave gradients to only 2 of 4 parameters" in seen["strict"]

@@ -85,7 +85,9 @@ def init_process_group(backend: str = "mpi", init_method=None, timeout=None,
     """Join the world of processes that ``mpiexec`` started (PyTorch's name).
 
     Args:
-        backend: ``"mpi"`` (the only one; ``torch.distributed`` also has nccl and gloo).
+        backend: ``"mpi"``. ``"gloo"`` (PyTorch's CPU backend) is accepted and runs on MPI
+            too, so PyTorch programs start unchanged, but their processes must be started
+            by ``mpiexec``; ``"nccl"`` (GPUs) is refused.
         init_method: ignored; accepted for compatibility (MPI's launcher connects the ranks).
         timeout: the longest a collective waits for the other ranks: a
             ``datetime.timedelta`` or seconds (default 30 minutes).
@@ -98,10 +100,10 @@ def init_process_group(backend: str = "mpi", init_method=None, timeout=None,
 
     See the article docs/articles/learning/many_processes.py.
     """
-    if backend != "mpi":
+    if backend not in ("mpi", "gloo", None):
         raise ValueError(
             f"init_process_group: backend must be 'mpi' (abinitio runs on MPI through "
-            f"mpi4py), got {backend!r}"
+            f"mpi4py; 'gloo' is taken to mean it too), got {backend!r}"
         )
     if is_initialized():
         raise DistributedError("init_process_group: the default process group is already set up")

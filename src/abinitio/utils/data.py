@@ -8,6 +8,9 @@ Example:
     True
 """
 
+import sys
+
+from abinitio.data import distributed
 from abinitio.data import (
     ConcatDataset,
     DataLoader,
@@ -18,6 +21,9 @@ from abinitio.data import (
     default_collate,
     random_split,
 )
+
+# ``torch.utils.data.distributed.DistributedSampler`` is where PyTorch programs import it from
+sys.modules[__name__ + ".distributed"] = distributed
 
 __all__ = [
     "ConcatDataset",
