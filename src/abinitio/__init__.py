@@ -136,7 +136,7 @@ from abinitio.creation import (  # noqa: E402
     rand_like,
     randn_like,
 )
-from abinitio.device import device  # noqa: E402
+from abinitio.devices import device  # noqa: E402
 from abinitio.dtypes import bfloat16  # noqa: E402
 from abinitio.dtypes import float32 as float  # noqa: E402
 from abinitio.dtypes import int32 as int  # noqa: E402

@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from abinitio.device import device, gpu_available
+from abinitio.devices import device, gpu_available
 
 
 def is_available() -> bool:

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from abinitio.device import gpu_available
+from abinitio.devices import gpu_available
 
 
 def is_available() -> bool:

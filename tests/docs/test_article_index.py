@@ -144,6 +144,7 @@ HOMES = home_articles(INDEX)
 # the namespaces a user imports from; their public classes each belong to an article
 PUBLIC_NAMESPACES = [
     "abinitio",
+    "abinitio.torch",
     "abinitio.nn",
     "abinitio.optim",
     "abinitio.optim.lr_scheduler",

@@ -2,7 +2,7 @@
 
 import types
 
-from abinitio.device import gpu_available
+from abinitio.devices import gpu_available
 
 matmul = types.SimpleNamespace(allow_tf32=False, allow_fp16_reduced_precision_reduction=False)
 

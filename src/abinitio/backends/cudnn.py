@@ -1,6 +1,6 @@
 """``torch.backends.cudnn``: flags accepted for compatibility; CuPy chooses its own kernels."""
 
-from abinitio.device import gpu_available
+from abinitio.devices import gpu_available
 
 benchmark = False
 deterministic = False

@@ -41,7 +41,7 @@ class Adadelta(Optimizer):
         >>> w.array.round(4)
         array([0.9001], dtype=float32)
 
-    See the article docs/articles/learning/gradient_descent.py.
+    See the article docs/articles/learning/from_pytorch_and_back.py.
     """
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,

@@ -50,7 +50,10 @@ _MAPPED_ROOTS = ("torch", "torchvision")
 
 
 class NotImplementedInAbinitio(AttributeError):
-    """A torch name the program used that abinitio has no counterpart for (yet)."""
+    """A torch name the program used that abinitio has no counterpart for (yet).
+
+    See the article docs/articles/learning/from_pytorch_and_back.py.
+    """
 
 
 def abinitio_name(torch_name: str) -> str:
@@ -191,7 +194,10 @@ def uninstall() -> None:
 
 @contextlib.contextmanager
 def torch_modules():
-    """``with torch_modules():`` the hook is installed inside the block only."""
+    """``with torch_modules():`` the hook is installed inside the block only.
+
+    See the article docs/articles/learning/from_pytorch_and_back.py.
+    """
     install()
     try:
         yield
@@ -201,7 +207,10 @@ def torch_modules():
 
 def run(script: str, args=()) -> None:
     """Run ``script`` as ``__main__`` with ``sys.argv = [script, *args]`` and the hook
-    installed, as ``python -m abinitio.torch SCRIPT.py args`` does."""
+    installed, as ``python -m abinitio.torch SCRIPT.py args`` does.
+
+    See the article docs/articles/learning/from_pytorch_and_back.py.
+    """
     import os
     import runpy
 
