@@ -49,7 +49,7 @@ def add_parser(commands) -> None:
     fed.add_argument("--momentum", type=float, default=0.0, help="local SGD momentum")
     fed.add_argument("--fraction", type=float, default=1.0, help="clients sampled per round")
     fed.add_argument("--min-clients", type=int, help="clients a round needs (default: all)")
-    fed.add_argument("--round-timeout", type=float, default=60.0,
+    fed.add_argument("--round-timeout", type=float, default=120.0,
                      help="seconds a round waits for replies")  # fmt: skip
     fed.add_argument("--faults", default="", metavar="KIND,...",
                      help="make the last clients misbehave: raise, hang or nan, one per client")
@@ -63,6 +63,9 @@ def add_parser(commands) -> None:
     fed.add_argument("--seed", type=int, default=0)
     fed.add_argument("--out", help="run directory (default runs/federated-<dataset>-<time>)")
     fed.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
+    fed.add_argument("--write-app", action="store_true",
+                     help="many machines: write the Flower app and each client's data file "
+                     "to --out, print the commands, start nothing")  # fmt: skip
 
 
 # ---- the task: what the Flower processes build from the run config -------------------
@@ -247,6 +250,8 @@ def run(args) -> int:
         config = _train_config(options["dataset"], options["model"], options["seed"])
         text = to_toml({**config.as_dict(), "out": out})
         Path(out, CONFIG_NAME).write_text(text, "utf-8")
+    if getattr(args, "write_app", False):
+        return _write_app_only(options, out)
     try:
         wall = run_federation(options, out)
     except KeyboardInterrupt:
@@ -268,6 +273,30 @@ def run(args) -> int:
     _print_summary(summary)
     print(f"\nwrote {os.path.join(out, 'model.safetensors')}, {os.path.join(out, ROUNDS_NAME)} "
           f"and {report}")  # fmt: skip
+    return 0
+
+
+def _app_config(options) -> dict:
+    return {k: v for k, v in options.items() if k not in ("faults", "baseline")}
+
+
+def _write_app_only(options, out) -> int:
+    from abinitio.federated import write_app
+
+    app = write_app(os.path.join(out, "flower", "app"), "abinitio.cli.federated_app:server_app",
+                    "abinitio.cli.federated_app:client_app", _app_config(options))  # fmt: skip
+    data = os.path.dirname(options["test-file"])
+    n = options["num-clients"]
+    print(f"""wrote the Flower app {app} and the clients' data {data}/client-0..{n - 1}.npz
+on the server host (TLS: a CA, and a certificate for HOST):
+  flower-superlink --ssl-ca-certfile ca.crt --ssl-certfile server.pem --ssl-keyfile server.key \\
+      --host 0.0.0.0 --port 9092 --disable-runtime-dependency-installation
+on client host i (its own data file only), for i = 0..{n - 1}:
+  flower-supernode --root-certificates ca.crt --superlink HOST:9092 \\
+      --node-config "partition-id=i num-partitions={n} data-file='/data/client-i.npz'"
+then, with [superlink.fleet] address = "HOST:9092", root-certificates = "ca.crt" in
+$FLWR_HOME/config.toml (~/.flwr/config.toml):
+  flwr run {app} fleet --stream""")
     return 0
 
 
@@ -299,7 +328,7 @@ def run_federation(options, out) -> float:
     from abinitio.federated import LoopbackFederation, write_app
 
     work = os.path.join(out, "flower")
-    config = {k: v for k, v in options.items() if k not in ("faults", "baseline")}
+    config = _app_config(options)
     app_dir = write_app(os.path.join(work, "app"), "abinitio.cli.federated_app:server_app",
                         "abinitio.cli.federated_app:client_app", config)  # fmt: skip
     started = time.perf_counter()

@@ -4,7 +4,7 @@ share their data.
 Flower brings the protocol, the strategies (FedAvg, FedProx, FedAdam, ...), the transport
 and the fault handling; this package brings the model and the local training:
 
-* :mod:`~abinitio.federated.partition`: IID, label-shard and Dirichlet(alpha) splits and
+* :mod:`~abinitio.federated.partitions`: IID, label-shard and Dirichlet(alpha) splits and
   a plot of the labels each client holds (NumPy only);
 * :mod:`~abinitio.federated.parameters`: a model to and from Flower's ``ArrayRecord`` in
   ``state_dict`` order, names and shapes checked; the check that rejects bad updates;
@@ -25,7 +25,7 @@ from abinitio.federated.parameters import (
     model_arrays,
     to_array_record,
 )
-from abinitio.federated.partition import (
+from abinitio.federated.partitions import (
     dirichlet_partition,
     iid_partition,
     label_counts,

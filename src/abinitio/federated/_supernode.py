@@ -3,7 +3,7 @@
 Flower's SuperNode sleeps a fixed 3 s whenever it finds no message and polls for a
 ClientApp's reply every 0.5 s; on one machine those waits, not the work, set the length of
 a round. This runs Flower's own ``flower-supernode`` entry point unchanged except that its
-module's ``time.sleep`` is capped at ``ABINITIO_FLWR_POLL`` seconds (default 0.1). The
+module's ``time.sleep`` is capped at ``ABINITIO_FLWR_POLL`` seconds (default 0.25). The
 many-machine recipe uses the stock ``flower-supernode``.
 """
 
@@ -14,7 +14,7 @@ import time
 from flwr.supernode import start_client_internal
 from flwr.supernode.cli import flower_supernode
 
-CAP = float(os.environ.get("ABINITIO_FLWR_POLL", "0.1"))
+CAP = float(os.environ.get("ABINITIO_FLWR_POLL", "0.25"))
 
 
 class _PromptTime:

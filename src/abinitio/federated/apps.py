@@ -57,6 +57,8 @@ class ProximalLoss:
         >>> x = tensor(np.ones((1, 2), np.float32))
         >>> float(loss.proximal().item())
         0.0
+
+    See the article docs/articles/learning/federated_learning.py.
     """
 
     def __init__(self, loss_fn, model, mu: float) -> None:
@@ -93,6 +95,8 @@ def local_train(model, x, y, epochs: int = 1, lr: float = 0.05, batch_size: int 
 
     ``batch_size=0`` takes the whole partition as one batch (one step per epoch: the
     setting in which FedAvg is exactly gradient descent on the pooled data).
+
+    See the article docs/articles/learning/federated_learning.py.
     """
     import abinitio as ab
     from abinitio import nn, optim
@@ -128,6 +132,8 @@ def make_client_app(build_model, load_partition, include_buffers: bool = True, m
 
     The node's ``--node-config`` names its partition (``partition-id``, ``num-partitions``);
     ``fault=raise|hang|nan`` makes it misbehave on purpose, to test the server's guards.
+
+    See the article docs/articles/learning/federated_learning.py.
     """
     from flwr.app import ArrayRecord, Message, MetricRecord, RecordDict
     from flwr.clientapp import ClientApp
@@ -152,7 +158,7 @@ def make_client_app(build_model, load_partition, include_buffers: bool = True, m
         if fault == "raise":
             raise RuntimeError(f"partition {pid}: this client fails on purpose (fault=raise)")
         if fault == "hang":
-            time.sleep(3 * float(context.run_config.get("round-timeout", 60)))
+            time.sleep(3 * float(context.run_config.get("round-timeout", 120)))
         server_round = int(config.get("server-round", 1)) + int(config.get("round-offset", 0))
         metrics = local_train(
             model, x, y, epochs=int(config.get("local-epochs", 1)),
@@ -224,7 +230,10 @@ def read_rounds(out: str) -> dict:
 
 def make_server_app(build_model, load_test, include_buffers: bool = True, log=print):
     """A Flower ServerApp running the strategy named in the run config on
-    ``build_model(run_config)``; see the module docstring for what it writes."""
+    ``build_model(run_config)``; see the module docstring for what it writes.
+
+    See the article docs/articles/learning/federated_learning.py.
+    """
     from flwr.app import ConfigRecord, MetricRecord
     from flwr.serverapp import ServerApp
 
@@ -304,7 +313,7 @@ def make_server_app(build_model, load_test, include_buffers: bool = True, log=pr
         if total - done > 0:
             guarded.start(grid=_PromptGrid(grid), initial_arrays=to_array_record(model_arrays(
                           model, include_buffers)), num_rounds=total - done,
-                          timeout=float(cfg.get("round-timeout", 60)), train_config=train_config,
+                          timeout=float(cfg.get("round-timeout", 120)), train_config=train_config,
                           evaluate_fn=evaluate_fn)  # fmt: skip
         save(model.state_dict(), os.path.join(out, MODEL_NAME))
         state["finished"] = True

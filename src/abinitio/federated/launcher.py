@@ -3,10 +3,14 @@ subprocesses bound to 127.0.0.1 on free ports, the app run through them with ``f
 and every process (with the SuperExec and ClientApp processes they spawn) stopped at the
 end, on error and on Ctrl-C.
 
-Each Flower process is started in its own session, so that its process group holds it and
-all it spawns; shutting down sends SIGTERM to each group, waits, then SIGKILL. ``FLWR_HOME``
-points into the work directory, so nothing is read from or written to ``~/.flwr``, and the
-SuperLink connection there names the loopback address only.
+Every process of the federation, and everything they spawn (Flower's SuperExec starts its
+own session, and its ServerApp and ClientApp processes outlive it), inherits one
+environment variable that names this federation alone: ``FLWR_HOME``, a fresh folder in
+the work directory. Shutting down sends SIGTERM to every live process whose environment
+holds it, waits, then SIGKILL to what is left; so nothing survives, whatever its parent or
+session. (``FLWR_HOME`` there also means nothing is read from or written to ``~/.flwr``;
+the SuperLink connection in it names the loopback address only.) SIGTERM to the launching
+process stops the federation as Ctrl-C does.
 
 The many-machine recipe runs the same three commands by hand (see the article
 docs/articles/learning/federated_learning.py and the README), with TLS certificates instead
@@ -20,15 +24,16 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 __all__ = ["FLOWER_ENVIRONMENT", "LoopbackFederation", "free_port", "write_app"]
 
 LOOPBACK = "127.0.0.1"
-# no telemetry, no update check; SuperExec looks for work every 0.1 s instead of 1 s
+# no telemetry, no update check; SuperExec looks for work every 0.25 s instead of 1 s
 FLOWER_ENVIRONMENT = {"FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1",
-                      "FLWR_SUPEREXEC_TASK_POLL_INTERVAL": "0.1"}  # fmt: skip
+                      "FLWR_SUPEREXEC_TASK_POLL_INTERVAL": "0.25"}  # fmt: skip
 
 
 def free_port() -> int:
@@ -75,7 +80,7 @@ class LoopbackFederation:
         workdir: where the Flower home, the app and the logs go.
         log: where progress lines go (``print``); None for silence.
         prompt_polling: run each SuperNode through :mod:`abinitio.federated._supernode`,
-            Flower's own entry point with its fixed 3 s idle sleep capped at 0.1 s (on one
+            Flower's own entry point with its fixed 3 s idle sleep capped at 0.25 s (on one
             machine that sleep, not the work, would set a round's length); False runs the
             stock ``flower-supernode``.
 
@@ -84,6 +89,8 @@ class LoopbackFederation:
         with LoopbackFederation([{"partition-id": i, "num-partitions": 2} for i in range(2)],
                                 "work/") as federation:
             federation.run(app_dir)
+
+    See the article docs/articles/learning/federated_learning.py.
     """
 
     def __init__(self, node_configs: list[dict], workdir: str, log=print,
@@ -94,6 +101,8 @@ class LoopbackFederation:
         self.prompt_polling = prompt_polling
         self.processes: list[subprocess.Popen] = []
         self.groups: list[int] = []  # every process group ever started (for checks)
+        self.home = None
+        self._previous_sigterm = None
         self.port = None
         self.env = None
 
@@ -127,9 +136,12 @@ class LoopbackFederation:
 
     def start(self) -> None:
         os.makedirs(self.workdir, exist_ok=True)
-        home = os.path.abspath(os.path.join(self.workdir, "flwr-home"))
-        os.makedirs(home, exist_ok=True)
+        # a fresh folder per federation: its path, in every process's environment, is the
+        # mark by which stop() finds them all
+        home = tempfile.mkdtemp(prefix="flwr-home-", dir=os.path.abspath(self.workdir))
+        self.home = home
         self.env = {**os.environ, **FLOWER_ENVIRONMENT, "FLWR_HOME": home}
+        self._previous_sigterm = _raise_on_sigterm()
         self.port = free_port()
         Path(home, "config.toml").write_text(
             '[superlink]\ndefault = "loopback"\n\n[superlink.loopback]\n'
@@ -164,30 +176,31 @@ class LoopbackFederation:
         raise RuntimeError(f"{what} did not listen on {LOOPBACK}:{port} within {seconds:.0f} s")
 
     def stop(self, grace: float = 5.0) -> None:
-        """SIGTERM to every process group, then SIGKILL to what is left after ``grace``."""
-        # by group, not by process: a group outlives its leader while its children run
-        groups = [group for group in self.groups if live_members([group])]
-        for group in groups:
-            _signal_group(group, signal.SIGTERM)
-        end = time.monotonic() + grace
-        for process in self.processes:
-            try:
-                process.wait(max(0.0, end - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-        for group in groups:  # the children too: SuperExec and ClientApp processes
-            _signal_group(group, signal.SIGKILL)
-        for process in self.processes:
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL cannot be refused
-                pass
+        """SIGTERM to every process of the federation (found by its ``FLWR_HOME``), then
+        SIGKILL to what is left after ``grace`` seconds."""
+        for signum, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+            members = self.pids()
+            for pid in members:
+                _signal(pid, signum)
+            end = time.monotonic() + wait
+            for process in self.processes:
+                try:
+                    process.wait(max(0.0, end - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    pass
+            while self.pids() and time.monotonic() < end:
+                time.sleep(0.1)
         self.processes = []
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None
 
     def pids(self) -> list[int]:
-        """Every live process the federation started (its groups' members); after
-        ``stop`` this is empty."""
-        return live_members(self.groups)
+        """Every live process of this federation: those started here and all they spawned,
+        wherever they were re-parented (Linux: read from /proc). Empty after ``stop``."""
+        if self.home is None:
+            return []
+        return processes_with_environment("FLWR_HOME", self.home)
 
     # ---- run an app ---------------------------------------------------------------------
     def run(self, app_dir: str, timeout: float | None = None) -> int:
@@ -208,11 +221,45 @@ class LoopbackFederation:
                 raise RuntimeError(f"flwr run did not finish within {timeout} s; see {path}") from None
 
 
-def _signal_group(group: int, signum: int) -> None:
+def _signal(pid: int, signum: int) -> None:
     try:
-        os.killpg(group, signum)
+        os.kill(pid, signum)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _raise_on_sigterm():
+    """SIGTERM raises KeyboardInterrupt in the main thread, so that the ``with`` block
+    unwinds and stops the federation; returns the previous handler (None off the main
+    thread, where handlers cannot be set)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
+def processes_with_environment(name: str, value: str) -> list[int]:
+    """The pids of live (not zombie) processes, other than this one, whose environment
+    holds ``name=value`` (Linux: read from /proc)."""
+    needle = f"{name}={value}".encode() + b"\0"
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            if needle not in Path("/proc", entry, "environ").read_bytes() + b"\0":
+                continue
+            state = Path("/proc", entry, "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.append(int(entry))
+    return found
 
 
 def live_members(groups) -> list[int]:

@@ -24,7 +24,10 @@ __all__ = [
 
 
 class ModelMismatchError(ValueError):
-    """The arrays that arrived do not fit the model: names or shapes differ."""
+    """The arrays that arrived do not fit the model: names or shapes differ.
+
+    See the article docs/articles/learning/federated_learning.py.
+    """
 
 
 def model_arrays(model, include_buffers: bool = True) -> OrderedDict:

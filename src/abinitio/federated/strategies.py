@@ -42,6 +42,8 @@ def build_strategy(name: str, num_clients: int, min_clients: int | None = None,
     Example:
         >>> type(build_strategy("fedprox", 4, proximal_mu=0.5)).__name__
         'FedProx'
+
+    See the article docs/articles/learning/federated_learning.py.
     """
     from flwr.serverapp import strategy as flower
 
@@ -94,6 +96,8 @@ def gaussian_epsilon(noise_multiplier: float, rounds: int, delta: float) -> floa
     Example:
         >>> round(gaussian_epsilon(1.0, 10, 1e-5), 2)
         20.17
+
+    See the article docs/articles/learning/federated_learning.py.
     """
     if noise_multiplier <= 0:
         return math.inf
@@ -113,7 +117,10 @@ class Guarded:
 
 
 def guard(strategy, log=print):
-    """``strategy`` wrapped so that bad updates never reach its aggregation (see Guarded)."""
+    """``strategy`` wrapped so that bad updates never reach its aggregation (see Guarded).
+
+    See the article docs/articles/learning/federated_learning.py.
+    """
     from flwr.serverapp.strategy import Strategy
 
     class _Guarded(Strategy, Guarded):

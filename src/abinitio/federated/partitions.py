@@ -57,6 +57,8 @@ def iid_partition(labels, num_clients: int, seed: int = 0) -> list[np.ndarray]:
     Example:
         >>> [len(p) for p in iid_partition([0, 1] * 5, 3)]
         [4, 3, 3]
+
+    See the article docs/articles/learning/federated_learning.py.
     """
     labels = _check(labels, num_clients, "iid_partition")
     order = np.random.default_rng(seed).permutation(len(labels))
@@ -72,6 +74,8 @@ def shard_partition(labels, num_clients: int, shards_per_client: int = 2,
         >>> y = np.repeat([0, 1, 2, 3], 5)
         >>> [np.unique(y[p]).tolist() for p in shard_partition(y, 2)]
         [[0, 2], [1, 3]]
+
+    See the article docs/articles/learning/federated_learning.py.
     """
     labels = _check(labels, num_clients, "shard_partition")
     if shards_per_client < 1:
@@ -99,6 +103,8 @@ def dirichlet_partition(labels, num_clients: int, alpha: float, seed: int = 0,
         >>> parts = dirichlet_partition(y, 5, alpha=0.5)
         >>> sum(len(p) for p in parts), min(len(p) for p in parts) >= 1
         (500, True)
+
+    See the article docs/articles/learning/federated_learning.py.
     """
     labels = _check(labels, num_clients, "dirichlet_partition")
     if not np.isfinite(alpha) or alpha <= 0:
@@ -154,6 +160,8 @@ def partition(labels, num_clients: int, spec: str = "iid", seed: int = 0) -> lis
     Example:
         >>> [len(p) for p in partition(np.arange(12) % 3, 4, "iid")]
         [3, 3, 3, 3]
+
+    See the article docs/articles/learning/federated_learning.py.
     """
     kind, value = parse_partition(spec)
     if kind == "iid":
