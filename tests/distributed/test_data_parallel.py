@@ -157,6 +157,7 @@ def test_collectives_and_ddp_options_on_two_ranks(tmp_path):
     result, _, _ = run_job(2, "collectives", tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     seen = json.loads((tmp_path / "collectives.json").read_text())
+    assert seen["env"] == ["0", "2", "0"], "torchrun's variables, as PyTorch programs read them"
     assert seen["SUM"] == [3.0, 4.0] and seen["AVG"] == [1.5, 2.0]
     assert seen["PRODUCT"] == [2.0, 4.0] and seen["MIN"] == [1.0, 2.0]
     assert seen["MAX"] == [2.0, 2.0]

@@ -9,6 +9,9 @@
 * the environment keeps MPI's own traffic on the loopback interface (libfabric's TCP
   provider on ``lo``; ranks on one machine use shared memory anyway).
 
+Each rank also gets the variables ``torchrun`` sets (``RANK``, ``WORLD_SIZE``,
+``LOCAL_RANK``, ``LOCAL_WORLD_SIZE``), so PyTorch programs that read them run unchanged.
+
 On many machines call ``mpiexec`` yourself, with a host file (see the README).
 """
 
@@ -25,6 +28,20 @@ LOOPBACK_ENVIRONMENT = {
     "FI_TCP_IFACE": "lo",
     "UCX_NET_DEVICES": "lo",
 }
+
+
+# Each rank first runs this, then becomes the command: it sets the variables torchrun sets
+# (RANK, WORLD_SIZE, LOCAL_RANK), which PyTorch programs read, from MPICH's or Open MPI's.
+RANK_ENVIRONMENT = """
+import os, sys
+e = os.environ
+rank = e.get("PMI_RANK") or e.get("OMPI_COMM_WORLD_RANK") or "0"
+size = e.get("PMI_SIZE") or e.get("OMPI_COMM_WORLD_SIZE") or "1"
+for name, value in (("RANK", rank), ("WORLD_SIZE", size), ("LOCAL_RANK", rank),
+                    ("LOCAL_WORLD_SIZE", size), ("MASTER_ADDR", "127.0.0.1")):
+    e.setdefault(name, value)
+os.execvp(sys.argv[1], sys.argv[1:])
+"""
 
 
 def find_mpiexec() -> str:
@@ -46,7 +63,7 @@ def command(n: int, argv: list) -> list:
         raise ValueError(f"launch: the number of ranks must be a positive int, got {n!r}")
     if not argv:
         raise ValueError("launch: give the command each rank runs")
-    return [find_mpiexec(), "-n", str(n), *argv]
+    return [find_mpiexec(), "-n", str(n), sys.executable, "-c", RANK_ENVIRONMENT, *argv]
 
 
 def environment(base: dict | None = None) -> dict:
