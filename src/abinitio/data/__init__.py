@@ -18,8 +18,22 @@ from abinitio.data import datasets, preprocessing, tabular, transforms
 from abinitio.data.dataloader import DataLoader, default_collate
 from abinitio.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from abinitio.data.distributed import DistributedSampler
+from abinitio.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 __all__ = [
+    "BatchSampler",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
     "ConcatDataset",
     "DataLoader",
     "Dataset",

@@ -64,6 +64,16 @@ from abinitio.nn.modules import (
     Unflatten,
 )
 from abinitio.nn.parallel.sync_batchnorm import SyncBatchNorm
+from abinitio.nn.modules.activation import ELU, SELU  # PyTorch's surface, issue 13
+from abinitio.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
+from abinitio.nn.modules.padding import (
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad2d,
+    ZeroPad2d,
+)
+from abinitio.nn.modules.resampling import PixelShuffle, PixelUnshuffle, Upsample
 from abinitio.nn.parameter import Parameter
 from abinitio.nn.summary import summary
 

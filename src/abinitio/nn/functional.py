@@ -20,6 +20,15 @@ from abinitio.nn.losses import (
     smooth_l1_loss,
 )
 from abinitio.ops.activation import gelu, leaky_relu, relu, sigmoid, silu, softplus
+from abinitio.nn.functional_extra import (  # noqa: F401  (PyTorch's names, issue 13)
+    elu,
+    instance_norm,
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    selu,
+    upsample,
+)
 from abinitio.ops.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from abinitio.ops.arguments import array_of
 from abinitio.ops.arithmetic import Mul
@@ -37,6 +46,12 @@ from abinitio.random import dropout_mask
 from abinitio.tensor import Tensor
 
 __all__ = [
+    "elu",
+    "instance_norm",
+    "interpolate",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "selu",
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
     "avg_pool1d",
@@ -106,6 +121,12 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    if input.ndim == 2:  # (N, C): PyTorch warns and drops single elements, as dropout does
+        import warnings
+
+        warnings.warn("dropout2d: a 2-D input gets element-wise dropout (as in PyTorch); "
+                      "use dropout", stacklevel=2)  # fmt: skip
+        return dropout(input, p, training)
     if input.ndim not in (3, 4):
         raise ValueError(
             f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "

@@ -155,8 +155,10 @@ class _Finder(importlib.abc.MetaPathFinder):
         name = abinitio_name(fullname)
         try:
             found = importlib.util.find_spec(name)
-        except ModuleNotFoundError:
+        except (ModuleNotFoundError, ValueError):
             found = None
+        if found is None and isinstance(sys.modules.get(name), types.ModuleType):
+            found = sys.modules[name]  # registered by its parent (abinitio.utils.data.sampler)
         if found is None:
             raise ModuleNotFoundError(_missing(fullname, _call_site()), name=fullname)
         module = importlib.import_module(name)

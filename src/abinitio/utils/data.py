@@ -10,8 +10,14 @@ Example:
 
 import sys
 
-from abinitio.data import distributed
+from abinitio.data import distributed, sampler
 from abinitio.data import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
     ConcatDataset,
     DataLoader,
     Dataset,
@@ -24,8 +30,16 @@ from abinitio.data import (
 
 # ``torch.utils.data.distributed.DistributedSampler`` is where PyTorch programs import it from
 sys.modules[__name__ + ".distributed"] = distributed
+sys.modules[__name__ + ".sampler"] = sampler  # torch.utils.data.sampler.SubsetRandomSampler
 
 __all__ = [
+    "BatchSampler",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "sampler",
     "ConcatDataset",
     "DataLoader",
     "Dataset",

@@ -159,3 +159,31 @@ def activation_by_name(name: str) -> Module:
         valid = ", ".join(["identity", "linear", *ACTIVATIONS])
         raise ValueError(f"unknown activation {name!r}; expected one of: {valid}")
     return ACTIVATIONS[name]()
+
+
+class ELU(Module):
+    """x for x > 0, else alpha (exp(x) - 1): smooth, with negative outputs that pull mean
+    activations towards zero (Clevert et al. 2015).
+
+    See the article docs/articles/learning/from_pytorch_and_back.py.
+    """
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, input):
+        return F.elu(input, self.alpha)
+
+
+class SELU(Module):
+    """Scaled ELU, self-normalising (Klambauer et al. 2017).
+
+    See the article docs/articles/learning/from_pytorch_and_back.py.
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+    def forward(self, input):
+        return F.selu(input)

@@ -116,6 +116,13 @@ class RNNBase(Module):
 
     # ---- forward -------------------------------------------------------------------------
     def forward(self, input, hx=None):
+        from abinitio.nn.utils.rnn import PackedSequence, run_packed
+
+        if isinstance(input, PackedSequence):  # variable lengths: each runs over its own
+            return run_packed(self, input, hx)
+        return self._forward_padded(input, hx)
+
+    def _forward_padded(self, input, hx=None):
         batched = self._check_input(input)
         if not batched:
             input = input.unsqueeze(0 if self.batch_first else 1)
