@@ -11,8 +11,8 @@
 
 Example:
     >>> import abinitio as ab
-    >>> ab.nn.functional.elu(ab.tensor([-1.0, 2.0])).tolist()
-    [-0.6321205496788025, 2.0]
+    >>> ab.nn.functional.elu(ab.tensor([-1.0, 2.0]))       # alpha (e^-1 - 1), and 2
+    tensor([-0.6321,  2.    ])
 """
 
 from __future__ import annotations
