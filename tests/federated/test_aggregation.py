@@ -19,7 +19,14 @@ from abinitio.federated import (
 from helpers import require
 
 require("flwr")
-from flwr.app import ConfigRecord, Error, Message, MessageType, MetricRecord, RecordDict  # noqa: E402
+from flwr.app import (  # noqa: E402
+    ConfigRecord,
+    Error,
+    Message,
+    MessageType,
+    MetricRecord,
+    RecordDict,
+)
 from flwr.supercore.task_identity import TaskIdentity  # noqa: E402
 
 from abinitio.federated.apps import ProximalLoss, local_train  # noqa: E402

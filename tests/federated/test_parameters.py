@@ -57,7 +57,8 @@ def test_check_update_names_what_is_wrong():
     reference = {n: a.shape for n, a in arrays.items()}
     assert check_update(arrays, reference) is None
     arrays["2.bias"] = np.array([np.nan, 0.0], np.float32)
-    assert "non-finite" in check_update(arrays, reference) and "2.bias" in check_update(arrays, reference)
+    reason = check_update(arrays, reference)
+    assert "non-finite" in reason and "2.bias" in reason
     arrays["2.bias"] = np.array([np.inf, 0.0], np.float32)
     assert "non-finite" in check_update(arrays, reference)
     arrays["2.bias"] = np.zeros(3, np.float32)

@@ -182,9 +182,11 @@ def fedavg(parts, rounds=12, mu=0.0):
             load_arrays(local, start)
             fit = local_train(local, data.x_train[index], data.y_train[index], epochs=1,
                               lr=0.1, batch_size=16, proximal_mu=mu, seed=1000 * t + k)
-            replies.append(RecordDict({"arrays": to_array_record(model_arrays(local)),
-                                       "metrics": MetricRecord({"num-examples": fit["num-examples"]})}))
-        load_arrays(server, {n: a.numpy() for n, a in aggregate_arrayrecords(replies, "num-examples").items()})
+            metrics = MetricRecord({"num-examples": fit["num-examples"]})
+            arrays = to_array_record(model_arrays(local))
+            replies.append(RecordDict({"arrays": arrays, "metrics": metrics}))
+        average = aggregate_arrayrecords(replies, "num-examples")  # Flower's FedAvg
+        load_arrays(server, {name: array.numpy() for name, array in average.items()})
         curve.append(evaluate_arrays(server, data.x_test, data.y_test)["accuracy"])
     return curve
 

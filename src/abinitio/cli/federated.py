@@ -253,7 +253,7 @@ def run(args) -> int:
     if getattr(args, "write_app", False):
         return _write_app_only(options, out)
     try:
-        wall = run_federation(options, out)
+        wall, cpu = run_federation(options, out)
     except KeyboardInterrupt:
         print(f"\nabinitio: interrupted; every Flower process is stopped. Continue with "
               f"abinitio federated --resume {out}")  # fmt: skip
@@ -266,6 +266,8 @@ def run(args) -> int:
                          f"{os.path.join(out, 'flower')}")  # fmt: skip
     baseline = centralised_baseline(options) if options.get("baseline") else None
     summary = summarise(state, wall, baseline)
+    summary["flower_cpu_seconds"] = cpu
+    summary["flower_cpu_seconds_per_round"] = cpu / max(1, summary["rounds"])
     from abinitio.federated.apps import write_json
 
     write_json(os.path.join(out, "summary.json"), {**summary, "label_counts": counts})
@@ -317,27 +319,37 @@ def node_configs(options) -> list[dict]:
     count = options["num-clients"]
     folder = os.path.join(os.path.dirname(options["test-file"]))
     configs = [{"partition-id": i, "num-partitions": count,
-                "data-file": os.path.join(folder, f"client-{i}.npz")} for i in range(count)]  # fmt: skip
+                "data-file": os.path.join(folder, f"client-{i}.npz")}
+               for i in range(count)]  # fmt: skip
     for config, fault in zip(configs[count - len(faults):], faults):
         config["fault"] = fault
     return configs
 
 
-def run_federation(options, out) -> float:
-    """Start the loopback federation, run the app through it, stop it; the wall seconds."""
+def run_federation(options, out) -> tuple[float, float]:
+    """Start the loopback federation, run the app through it, stop it; the wall seconds
+    and the CPU seconds its processes used."""
     from abinitio.federated import LoopbackFederation, write_app
 
     work = os.path.join(out, "flower")
     config = _app_config(options)
     app_dir = write_app(os.path.join(work, "app"), "abinitio.cli.federated_app:server_app",
                         "abinitio.cli.federated_app:client_app", config)  # fmt: skip
+    import resource
+
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     timeout = options["num-server-rounds"] * (2 * options["round-timeout"] + 60) + 120
     with LoopbackFederation(node_configs(options), work) as federation:
         code = federation.run(app_dir, timeout=timeout)
     if code != 0:
-        raise RuntimeError(f"flwr run exited with code {code}; see {os.path.join(work, 'flwr-run.log')}")
-    return time.perf_counter() - started
+        log = os.path.join(work, "flwr-run.log")
+        raise RuntimeError(f"flwr run exited with code {code}; see {log}")
+    # CPU seconds of every Flower process (the launcher waited for them, and each waited for
+    # its own children): what the run costs whatever else shares the machine
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return time.perf_counter() - started, cpu
 
 
 def centralised_baseline(options) -> dict:
@@ -363,7 +375,8 @@ def summarise(state, wall: float, baseline) -> dict:
              for r in rounds]  # fmt: skip
     overhead = [s - t for s, t in zip(seconds, local)]
     summary = {"rounds": len(rounds), "final_accuracy": rounds[-1]["accuracy"],
-               "final_loss": rounds[-1]["loss"], "best_accuracy": max(r["accuracy"] for r in rounds),
+               "final_loss": rounds[-1]["loss"],
+               "best_accuracy": max(r["accuracy"] for r in rounds),
                "wall_seconds": wall, "round_seconds_mean": float(np.mean(seconds)),
                "local_train_seconds_mean": float(np.mean(local)),
                "overhead_per_round_seconds": float(np.mean(overhead)),
@@ -382,14 +395,18 @@ def _print_summary(summary) -> None:
     if "baseline" in summary:
         base = summary["baseline"]
         print(f"centralised, same model, {base['epochs']} epochs: {base['accuracy']:.2%}")
-    print(f"wall time {summary['wall_seconds']:.1f} s; per round {summary['round_seconds_mean']:.2f} s, "
+    print(f"wall time {summary['wall_seconds']:.1f} s; "
+          f"per round {summary['round_seconds_mean']:.2f} s, "
           f"of which local training (slowest client) {summary['local_train_seconds_mean']:.2f} s, "
           f"the rest (Flower's transport, process starts, serialisation, evaluation) "
           f"{summary['overhead_per_round_seconds']:.2f} s")  # fmt: skip
+    print(f"CPU time of all Flower processes: {summary['flower_cpu_seconds']:.1f} s, "
+          f"{summary['flower_cpu_seconds_per_round']:.2f} s per round")  # fmt: skip
     if summary["rejected"]:
         print(f"{summary['rejected']} update(s) rejected (see rounds.json)")
     if "epsilon" in summary:
-        print(f"differential privacy: epsilon {summary['epsilon']:.2f} at delta {summary['delta']:g}")
+        print(f"differential privacy: epsilon {summary['epsilon']:.2f} "
+              f"at delta {summary['delta']:g}")
 
 
 def write_federated_report(out, options, state, counts, summary) -> str:
@@ -426,7 +443,8 @@ def write_federated_report(out, options, state, counts, summary) -> str:
                 title="per-client accuracy")  # fmt: skip
     clients.legend(title="client", fontsize=6, ncol=2, loc="lower right")
     sections.append(Section("Per-client accuracy", figure=clients.figure))
-    labels = plot_label_distribution(np.asarray(counts), title=f"{options['partition']}: labels per client")
+    title = f"{options['partition']}: labels per client"
+    labels = plot_label_distribution(np.asarray(counts), title=title)
     labels.figure.tight_layout()
     sections.append(Section("Label distribution per client", figure=labels.figure))
     times = plt.figure(figsize=(6, 3)).add_subplot()

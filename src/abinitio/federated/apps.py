@@ -90,7 +90,8 @@ def _loader(x, y, batch_size: int, shuffle: bool):
 
 
 def local_train(model, x, y, epochs: int = 1, lr: float = 0.05, batch_size: int = 32,
-                momentum: float = 0.0, proximal_mu: float = 0.0, seed: int = 0) -> dict:  # fmt: skip
+                momentum: float = 0.0, proximal_mu: float = 0.0,
+                seed: int = 0) -> dict:  # fmt: skip
     """Train ``model`` in place on (x, y) with SGD; return examples, loss, accuracy, seconds.
 
     ``batch_size=0`` takes the whole partition as one batch (one step per epoch: the
@@ -257,8 +258,8 @@ def make_server_app(build_model, load_test, include_buffers: bool = True, log=pr
         state = read_rounds(out)
         done = len(state["rounds"])
         if done and os.path.exists(os.path.join(out, GLOBAL_NAME)):
-            load_arrays(model, {k: v.array for k, v in load(os.path.join(out, GLOBAL_NAME)).items()},
-                        include_buffers)  # fmt: skip
+            saved = load(os.path.join(out, GLOBAL_NAME))
+            load_arrays(model, {k: v.array for k, v in saved.items()}, include_buffers)
             log(f"resuming after round {done} from {os.path.join(out, GLOBAL_NAME)}")
         else:
             state, done = {"rounds": []}, 0

@@ -157,7 +157,8 @@ class LoopbackFederation:
                          if self.prompt_polling else [_executable("flower-supernode")])  # fmt: skip
             self._spawn([*supernode, "--insecure", "--superlink",
                          f"{LOOPBACK}:{self.port}", "--host", LOOPBACK, "--port",
-                         str(free_port()), "--node-config", pairs], f"supernode-{i}.log")  # fmt: skip
+                         str(free_port()), "--node-config", pairs],
+                        f"supernode-{i}.log")  # fmt: skip
         self.log(f"SuperLink on {LOOPBACK}:{self.port}, {len(self.node_configs)} SuperNodes")
 
     def _wait_listening(self, port: int, what: str, seconds: float = 60.0) -> None:
@@ -218,7 +219,9 @@ class LoopbackFederation:
             try:
                 return process.wait(timeout)
             except subprocess.TimeoutExpired:
-                raise RuntimeError(f"flwr run did not finish within {timeout} s; see {path}") from None
+                raise RuntimeError(
+                    f"flwr run did not finish within {timeout} s; see {path}"
+                ) from None
 
 
 def _signal(pid: int, signum: int) -> None:

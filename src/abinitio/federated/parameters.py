@@ -58,8 +58,8 @@ def _describe(expected: dict, received: dict) -> str | None:
     received = {n: _wire(s) for n, s in received.items()}
     missing = [n for n in expected if n not in received]
     unexpected = [n for n in received if n not in expected]
-    shapes = [f"{n}: expected {tuple(expected[n])}, got {tuple(received[n])}"
-              for n in expected if n in received and tuple(expected[n]) != tuple(received[n])]  # fmt: skip
+    shapes = [f"{n}: expected {expected[n]}, got {received[n]}"
+              for n in expected if n in received and expected[n] != received[n]]  # fmt: skip
     problems = []
     if missing:
         problems.append(f"missing {missing}")

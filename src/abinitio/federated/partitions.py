@@ -79,7 +79,9 @@ def shard_partition(labels, num_clients: int, shards_per_client: int = 2,
     """
     labels = _check(labels, num_clients, "shard_partition")
     if shards_per_client < 1:
-        raise ValueError(f"shard_partition: shards_per_client must be >= 1, got {shards_per_client}")
+        raise ValueError(
+            f"shard_partition: shards_per_client must be >= 1, got {shards_per_client}"
+        )
     num_shards = num_clients * shards_per_client
     if num_shards > len(labels):
         raise ValueError(

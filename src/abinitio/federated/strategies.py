@@ -54,7 +54,9 @@ def build_strategy(name: str, num_clients: int, min_clients: int | None = None,
     class_name, defaults = STRATEGIES[name]
     unknown = set(options) - set(defaults)
     if unknown:
-        raise ValueError(f"strategy {name} has no option {sorted(unknown)}; it takes {sorted(defaults)}")
+        raise ValueError(
+            f"strategy {name} has no option {sorted(unknown)}; it takes {sorted(defaults)}"
+        )
     min_clients = num_clients if min_clients is None else min_clients
     if not 1 <= min_clients <= num_clients:
         raise ValueError(f"min_clients must be in [1, {num_clients}], got {min_clients}")
