@@ -3,7 +3,8 @@
     python ddp_worker.py MODE OUT_DIR
 
 MODE ``train``: a few SGD steps of a small MLP with a SyncBatchNorm through
-DistributedDataParallel and a DistributedSampler; rank 0 writes the final weights to OUT_DIR/weights.safetensors.
+DistributedDataParallel and a DistributedSampler; rank 0 writes the final weights to
+OUT_DIR/weights.safetensors. MODE ``collectives``: every collective and DDP option once.
 MODE ``raise`` / ``exit`` / ``hang``: rank 1 fails in that way after one step.
 """
 
@@ -75,6 +76,7 @@ def collectives(out_dir: str) -> None:
         dist.all_reduce(expected, dist.ReduceOp.AVG)
         differences.append(float(np.abs(mine.grad.array - expected).max()))
     seen["no_sync_error"] = max(differences)
+
     # find_unused_parameters: a branch that forward does not use
     class Branches(nn.Module):
         def __init__(self):

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import require
 
 import abinitio as ab
 from abinitio import nn
 from abinitio.data import DistributedSampler
+from helpers import require
 
 require("mpi4py")
 from abinitio.distributed import launch  # noqa: E402

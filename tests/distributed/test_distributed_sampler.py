@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from helpers import require
 
 from abinitio.data import DataLoader, DistributedSampler, TensorDataset
 from abinitio.utils.data import DistributedSampler as TorchNamed
+from helpers import require
 
 torch = require("torch")
 from torch.utils.data import DistributedSampler as TorchSampler  # noqa: E402

@@ -6,9 +6,9 @@ import os
 import sys
 
 import numpy as np
-from helpers import require
 
 import abinitio as ab
+from helpers import require
 
 require("mpi4py")
 from abinitio.distributed import launch  # noqa: E402

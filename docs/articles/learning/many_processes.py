@@ -83,7 +83,6 @@ global batch.
 # Averaging the ranks' gradients gives the big-batch gradient
 # -----------------------------------------------------------
 # No MPI yet: four "ranks" in one process, each with a quarter of a batch of 64.
-import os
 import subprocess
 import sys
 import tempfile
@@ -107,10 +106,11 @@ def gradient(rows):
 
 
 big_batch = gradient(np.arange(64))
-shares = [list(DistributedSampler(range(64), 4, rank, shuffle=False)) for rank in range(4)]
+samplers = [DistributedSampler(range(64), 4, rank, shuffle=False) for rank in range(4)]
+shares = [list(sampler) for sampler in samplers]
 averaged = np.mean([gradient(np.array(rows)) for rows in shares], axis=0)
-print("rank 0 reads samples", shares[0][:6], "...")
-print(f"largest difference from the big-batch gradient: {np.abs(averaged - big_batch).max():.1e}")
+difference = np.abs(averaged - big_batch).max()
+print(f"largest difference from the big-batch gradient: {difference:.1e}")
 
 # %%
 # The ring all-reduce, step by step
@@ -137,8 +137,7 @@ def ring_all_reduce(arrays):
     return [np.concatenate(c) for c in chunks], sent
 
 
-rng = np.random.default_rng(0)
-arrays = [rng.standard_normal(1200) for _ in range(6)]
+arrays = list(np.random.default_rng(0).standard_normal((6, 1200)))
 results, sent = ring_all_reduce(arrays)
 print("every rank holds the sum:", all(np.allclose(r, sum(arrays)) for r in results))
 print(f"numbers sent per rank: {sent[0]} = 2 (N-1) M / N = {2 * 5 * 1200 // 6}")
@@ -167,7 +166,7 @@ script = textwrap.dedent(
     sampler = DistributedSampler(data, seed=0)
     loader = DataLoader(data, batch_size=32 // world, sampler=sampler)
     for epoch in range(3):
-        sampler.set_epoch(epoch)
+        sampler.set_epoch(epoch)  # a new order each epoch, the same on every rank
         for inputs, targets in loader:
             optimizer.zero_grad()
             nn.functional.cross_entropy(model(inputs), targets).backward()
@@ -177,16 +176,16 @@ script = textwrap.dedent(
     dist.destroy_process_group()
     """
 )
+launcher = [sys.executable, "-m", "abinitio.distributed.launch"]
 with tempfile.TemporaryDirectory() as folder:
-    path = os.path.join(folder, "ddp.py")
+    path = f"{folder}/ddp.py"
     with open(path, "w") as handle:
         handle.write(script)
     job = subprocess.run(
-        [sys.executable, "-m", "abinitio.distributed.launch", "-n", "2", sys.executable, path],
+        [*launcher, "-n", "2", sys.executable, path],
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
     )
 print("".join(sorted(job.stdout.splitlines(keepends=True))) or job.stderr[-2000:])
 

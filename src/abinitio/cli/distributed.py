@@ -113,7 +113,9 @@ def train_distributed(config, run_dir=None, resume: bool = False, progress: bool
                                  shuffle=bool(config.shuffle), seed=config.seed)  # fmt: skip
     train_loader = DataLoader(train_loader.dataset, batch_size=config.batch_size // world,
                               sampler=sampler)  # fmt: skip
-    callbacks = [SyncRanks(sampler, synced.module)] + ([single.MetricsWriter(run_dir)] if lead else [])
+    callbacks = [SyncRanks(sampler, synced.module)]
+    if lead:
+        callbacks.append(single.MetricsWriter(run_dir))
     if lead:
         log(f"run directory: {run_dir}")
         log(f"{world} ranks, {config.batch_size // world} samples each per step")

@@ -241,7 +241,8 @@ def _buffer(tensor, caller: str):
     that copies a contiguous stand-in back when the array was not."""
     array = getattr(tensor, "array", tensor)
     if not isinstance(array, np.ndarray):
-        raise TypeError(f"{caller}: expected a Tensor or a NumPy array, got {type(tensor).__name__}")
+        kind = type(tensor).__name__
+        raise TypeError(f"{caller}: expected a Tensor or a NumPy array, got {kind}")
     if array.flags.c_contiguous and array.flags.writeable:
         return array, None
     buffer = np.ascontiguousarray(array)
