@@ -1,7 +1,7 @@
 """A real Flower run on loopback: a SuperLink and two SuperNodes as processes on 127.0.0.1,
 two rounds through ``abinitio federated``. The global parameters change, the metrics
 arrive, ``abinitio evaluate`` reads the global model, and no process is left afterwards;
-also when the run fails inside the federation."""
+also when the run fails inside the federation, on Ctrl-C and on SIGTERM."""
 
 import json
 import os
@@ -88,3 +88,31 @@ def test_bad_input_is_refused_before_any_process_starts(tmp_path, capsys):
         assert main(["federated", "--out", out, *extra]) == 2
         assert message in capsys.readouterr().err
     assert not os.path.exists(os.path.join(out, "flower"))
+
+
+HOLD = """
+import sys, time
+from abinitio.federated import LoopbackFederation
+with LoopbackFederation([{"partition-id": 0, "num-partitions": 1}], sys.argv[1], log=None):
+    print("up", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_ctrl_c_and_sigterm_stop_every_process(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    launched = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        work = tmp_path / signum.name
+        launched[signum] = (work, subprocess.Popen([sys.executable, "-c", HOLD, str(work)],
+                                                   stdout=subprocess.PIPE, text=True))  # fmt: skip
+    for signum, (work, process) in launched.items():
+        assert process.stdout.readline().strip() == "up"
+        assert len(_processes_mentioning(str(work))) >= 3  # launcher, SuperLink, SuperNode
+        process.send_signal(signum)
+    for signum, (work, process) in launched.items():
+        process.wait(60)
+        assert _processes_mentioning(str(work)) == [], signum.name
