@@ -127,3 +127,28 @@ def test_samplers():
     loader = ab.data.DataLoader(ab.data.TensorDataset(ab.arange(10)), batch_size=3,
                                 sampler=ab.data.SubsetRandomSampler([0, 2, 4, 6]))  # fmt: skip
     assert sorted(sum((b[0].tolist() for b in loader), [])) == [0, 2, 4, 6]
+
+
+@pytest.mark.parametrize("batch_first,norm_first", [(False, False), (True, True)])
+def test_transformer_matches_torch_from_the_same_state_dict(torch, batch_first, norm_first):
+    options = dict(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=2,
+                   dim_feedforward=16, dropout=0.0, batch_first=batch_first, norm_first=norm_first)
+    ours, theirs = ab.nn.Transformer(**options), torch.nn.Transformer(**options).eval()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
+    src = RNG.standard_normal((5, 3, 8)).astype(np.float32)
+    tgt = RNG.standard_normal((4, 3, 8)).astype(np.float32)
+    if batch_first:
+        src, tgt = src.transpose(1, 0, 2).copy(), tgt.transpose(1, 0, 2).copy()
+    mask = ab.nn.Transformer.generate_square_subsequent_mask(4)
+    tmask = torch.nn.Transformer.generate_square_subsequent_mask(4)
+    np.testing.assert_array_equal(mask.numpy(), tmask.numpy())
+    a, t = ab.tensor(tgt, requires_grad=True), torch.tensor(tgt, requires_grad=True)
+    out = ours(ab.tensor(src), a, tgt_mask=mask)
+    expected = theirs(torch.tensor(src), t, tgt_mask=tmask)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), atol=2e-6)
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), atol=2e-5)
+    with pytest.raises(ValueError, match="same batch size"):
+        ours(ab.zeros(5, 2, 8), ab.zeros(4, 3, 8))

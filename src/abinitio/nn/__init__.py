@@ -74,6 +74,7 @@ from abinitio.nn.modules.padding import (
     ZeroPad2d,
 )
 from abinitio.nn.modules.resampling import PixelShuffle, PixelUnshuffle, Upsample
+from abinitio.nn.modules.transformer_model import Transformer
 from abinitio.nn.parameter import Parameter
 from abinitio.nn.summary import summary
 
