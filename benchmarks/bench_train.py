@@ -417,6 +417,8 @@ def main(argv=None) -> dict:
                 for entry in stats.values():
                     entry["samples_per_s"] = batch / entry["median_s"]
                 setting[name] = stats
+                # saved after every workload: a run cut short keeps what it measured
+                save("bench_train", {"environment": env, "rounds": rounds, "settings": results})
                 print(f"{name}, {threads} thread(s): samples per second "
                       f"(median of {rounds} rounds)")  # fmt: skip
                 for candidate, entry in stats.items():
@@ -426,7 +428,7 @@ def main(argv=None) -> dict:
         setting["load_after"] = load_average()
         print(f"load average (1 min) before / after: {setting['load_before']:.2f} / "
               f"{setting['load_after']:.2f}")  # fmt: skip
-    path = save("bench_train", {"environment": env, "settings": results})
+    path = save("bench_train", {"environment": env, "rounds": rounds, "settings": results})
     print(f"results written to {path}")
     if args.readme:
         import report

@@ -54,10 +54,10 @@ def table(results: dict) -> str:
         f"PyTorch {env['torch']}. Load average (1 min) before / after each setting: "
         + ", ".join(
             f"{n.split('_')[0]} thread(s) {settings[n]['load_before']:.2f} / "
-            f"{settings[n]['load_after']:.2f}"
+            f"{settings[n].get('load_after', float('nan')):.2f}"
             for n in names
         )
-        + ".",
+        + f". Medians of {results.get('rounds', '?')} interleaved rounds.",
         "",
         header + " |",
         "|---|---|" + "---|" * len(names),
