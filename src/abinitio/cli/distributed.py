@@ -81,7 +81,8 @@ def train_distributed(config, run_dir=None, resume: bool = False, progress: bool
             f"moons, mnist:DIR, ...) and CSV/image-folder data is not supported yet; "
             f"got --dataset {config.dataset}"
         )
-    if not dist.is_initialized():
+    owns_group = not dist.is_initialized()
+    if owns_group:
         dist.init_process_group("mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
     if config.batch_size % world:
@@ -125,12 +126,15 @@ def train_distributed(config, run_dir=None, resume: bool = False, progress: bool
                           progress=progress and lead, log=log,
                           writes_checkpoints=lead)  # fmt: skip
     history = trainer.fit(train_loader, val_loader, epochs=config.epochs, resume=resume)
+    dist.barrier()  # every rank has trained; what follows runs on rank 0 alone, so the
+    synced.require_backward_grad_sync = False  # report's gradient-flow pass must not wait
+    if owns_group:  # for the other ranks (SyncBatchNorm is plain BatchNorm without a group)
+        dist.destroy_process_group()
     results = {}
     if lead:
         save(model.state_dict(), os.path.join(run_dir, single.MODEL_NAME))
         results = single.finish_run(run_dir, config, data, trainer, test_loader, history)
         log(single.results_table(results))
-    dist.barrier()
     return results
 
 

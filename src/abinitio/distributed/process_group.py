@@ -215,9 +215,10 @@ class Work:
         spins = 0
         while not self._request.Test():
             spins += 1
+            waited = time.monotonic() - started
             if spins > 200:  # the other ranks are busy: stop spinning a whole core
-                time.sleep(0.0002)
-            if time.monotonic() - started > deadline:
+                time.sleep(0.0002 if waited < 1 else 0.005)  # (and wake less after a second)
+            if waited > deadline:
                 comm = _group.comm
                 raise DistributedError(
                     f"{self._what}: rank {comm.Get_rank()} of {comm.Get_size()} waited "
