@@ -152,3 +152,35 @@ def test_transformer_matches_torch_from_the_same_state_dict(torch, batch_first, 
     np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), atol=2e-5)
     with pytest.raises(ValueError, match="same batch size"):
         ours(ab.zeros(5, 2, 8), ab.zeros(4, 3, 8))
+
+
+def test_lbfgs_follows_torch_step_for_step_in_float64(torch):
+    # float64: L-BFGS amplifies float32 rounding over its inner iterations, so the two
+    # implementations are compared where rounding cannot hide a difference in the algorithm
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 4)), rng.standard_normal((32, 1))
+    ours = ab.nn.Sequential(ab.nn.Linear(4, 8), ab.nn.Tanh(), ab.nn.Linear(8, 1)).to(ab.float64)
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    theirs = theirs.double()
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
+    options = dict(lr=0.5, history_size=5, max_iter=10)
+    opt_a, opt_t = ab.optim.LBFGS(ours.parameters(), **options), torch.optim.LBFGS(theirs.parameters(), **options)
+
+    def closure_a():
+        opt_a.zero_grad()
+        loss = ((ours(ab.tensor(x, dtype=ab.float64)) - ab.tensor(y, dtype=ab.float64)) ** 2).mean()
+        loss.backward()
+        return loss
+
+    def closure_t():
+        opt_t.zero_grad()
+        loss = ((theirs(torch.tensor(x)) - torch.tensor(y)) ** 2).mean()
+        loss.backward()
+        return loss
+
+    losses = [(opt_a.step(closure_a).item(), opt_t.step(closure_t).item()) for _ in range(5)]
+    np.testing.assert_allclose(*zip(*losses), rtol=1e-8)
+    assert losses[-1][0] < 0.5 * losses[0][0]
+    assert opt_a.state[ours[0].weight]["func_evals"] == opt_t.state[theirs[0].weight]["func_evals"]
+    with pytest.raises(NotImplementedError, match="strong_wolfe"):
+        ab.optim.LBFGS(ours.parameters(), line_search_fn="strong_wolfe")

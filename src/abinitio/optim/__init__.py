@@ -16,8 +16,9 @@ PyTorch: ``from abinitio.optim import lr_scheduler``.
 from abinitio.optim.adadelta import Adadelta
 from abinitio.optim.adagrad import Adagrad
 from abinitio.optim.adam import Adam, AdamW
+from abinitio.optim.lbfgs import LBFGS
 from abinitio.optim.optimizer import Optimizer
 from abinitio.optim.rmsprop import RMSprop
 from abinitio.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "LBFGS"]
