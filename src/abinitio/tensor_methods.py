@@ -404,3 +404,25 @@ class TensorMethods:
         if self.array.size == 1 and spec:
             return format(self.item(), spec)
         return format(repr(self), spec)
+
+    def to_sparse(self):
+        """The 2-D tensor as a sparse COO matrix of its non-zero entries (gradients reach
+        the kept entries, as in PyTorch)."""
+        if self.ndim != 2:
+            raise ValueError(f"to_sparse: abinitio's sparse tensors are 2-D, got shape {self.shape}")
+        rows, cols = np.nonzero(abinitio.backend.to_numpy(self.array))
+        return abinitio.sparse_coo_tensor(np.stack([rows, cols]), self[rows, cols], self.shape)
+
+    def __getattr__(self, name):
+        """Only for names no class defines (so it costs the ops nothing): say which
+        PyTorch method is missing, and where the program asked for it."""
+        if name.startswith("_"):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+        import sys
+
+        frame = sys._getframe(1)
+        raise AttributeError(
+            f"'{type(self).__name__}' object has no attribute {name!r}: abinitio does not "
+            f"implement torch.Tensor.{name} yet (used at {frame.f_code.co_filename}:"
+            f"{frame.f_lineno})"
+        )

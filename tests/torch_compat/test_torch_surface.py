@@ -154,3 +154,20 @@ def test_multiprocessing_is_the_standard_library_under_torch_name():
 
     assert ab.multiprocessing.Process is multiprocessing.Process
     assert ab.multiprocessing.cpu_count() >= 1
+
+
+def test_to_sparse_and_spmm_match_dense_product(torch):
+    x = np.array([[0.0, 2.0, 0.0], [3.0, 0.0, -1.0]], dtype=np.float32)
+    dense = RNG.standard_normal((3, 4)).astype(np.float32)
+    a = ab.tensor(x, requires_grad=True)
+    product = ab.spmm(a.to_sparse(), ab.tensor(dense))
+    expected = torch.sparse.mm(torch.tensor(x).to_sparse(), torch.tensor(dense))
+    np.testing.assert_allclose(product.detach().numpy(), expected.numpy(), rtol=1e-6)
+    product.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), (x != 0) * dense.sum(1), rtol=1e-6)
+
+
+def test_a_missing_tensor_method_names_the_torch_method_and_the_line():
+    with pytest.raises(AttributeError, match=r"does not implement torch.Tensor.frobnicate yet \(used at .*test_torch_surface.py:\d+\)"):
+        ab.ones(2).frobnicate()
+    assert not hasattr(ab.ones(2), "frobnicate") and not hasattr(ab.ones(2), "_private")
