@@ -28,8 +28,7 @@ class _PromptTime:
         time.sleep(min(seconds, CAP))
 
 
-start_client_internal.time = _PromptTime()
-
-if __name__ == "__main__":
+if __name__ == "__main__":  # only here: importing this module (pytest does) patches nothing
+    start_client_internal.time = _PromptTime()
     sys.argv[0] = "flower-supernode"
     sys.exit(flower_supernode())
