@@ -92,7 +92,8 @@ def table(results: dict) -> str:
                 parts.append(
                     f"{workload} {ours['samples_per_s']:,.0f} / {theirs['samples_per_s']:,.0f} {unit}"
                 )
-        lines.append(f"* {n.replace('_', ' ')}: " + "; ".join(parts) + ".")
+        label = n.replace('_', ' ').replace('1 threads', '1 thread')
+        lines.append(f"* {label}: " + "; ".join(parts) + ".")
     return "\n".join(lines)
 
 
