@@ -155,6 +155,17 @@ from abinitio.ops.composite import (  # noqa: E402
     triu,
 )
 from abinitio.tensor import is_tensor  # noqa: E402
+from abinitio.threads import (  # noqa: E402
+    are_deterministic_algorithms_enabled,
+    get_float32_matmul_precision,
+    get_num_threads,
+    set_float32_matmul_precision,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
+
+Size = tuple  # torch.Size: abinitio's shapes are plain tuples, so Size([2, 3]) == x.shape
+dtype = __import__("numpy").dtype  # torch.dtype: abinitio's dtypes are NumPy's
 
 
 backend.keep_freed_memory()  # see its docstring: large arrays are reused, not re-faulted

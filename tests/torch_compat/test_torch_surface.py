@@ -171,3 +171,19 @@ def test_a_missing_tensor_method_names_the_torch_method_and_the_line():
     with pytest.raises(AttributeError, match=r"does not implement torch.Tensor.frobnicate yet \(used at .*test_torch_surface.py:\d+\)"):
         ab.ones(2).frobnicate()
     assert not hasattr(ab.ones(2), "frobnicate") and not hasattr(ab.ones(2), "_private")
+
+
+def test_start_up_switches_and_type_names():
+    threads = ab.get_num_threads()
+    ab.set_num_threads(1)
+    assert ab.get_num_threads() == 1
+    ab.set_num_threads(threads)
+    with pytest.raises(ValueError, match="positive int"):
+        ab.set_num_threads(0)
+    ab.set_float32_matmul_precision("high")
+    assert ab.get_float32_matmul_precision() == "high"
+    ab.set_float32_matmul_precision("highest")
+    ab.use_deterministic_algorithms(True)
+    assert ab.are_deterministic_algorithms_enabled()
+    ab.use_deterministic_algorithms(False)
+    assert ab.Size([2, 3]) == ab.zeros(2, 3).shape and isinstance(ab.float32, ab.dtype)
