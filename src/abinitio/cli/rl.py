@@ -129,6 +129,7 @@ def train(args) -> int:
             raise UsageError(f"{run_dir!r} already holds a run; choose another --out, or "
                              f"continue it with --resume {run_dir}")  # fmt: skip
     os.makedirs(run_dir, exist_ok=True)
+    _remove_temporaries(run_dir)
     print(f"run directory: {run_dir}")
     print(f"{agent.algo} on {agent.env_id}, {total:,} steps, seed {agent.seed}")
     progress = _Progress(total, agent.global_step, not args.no_progress)
@@ -157,6 +158,15 @@ def train(args) -> int:
     path = write_report(run_dir, metrics, gif)
     print(f"report: {path}")
     return 0
+
+
+def _remove_temporaries(run_dir: str) -> None:
+    """Remove the temporary files that writes cut short by a kill left behind (found by
+    scripts/kill_anywhere.py: a ``.metrics.json.*.tmp`` stayed after the resumed run)."""
+    from abinitio.serialization import temporaries
+
+    for path in temporaries(run_dir):
+        os.remove(path)
 
 
 # ---- evaluate and play ---------------------------------------------------------------------

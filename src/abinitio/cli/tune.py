@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import socket
 import sys
 import time
 
@@ -257,6 +258,10 @@ def tune(args) -> int:
             os.rmdir(options["out"])  # nothing was done: leave nothing behind
         message = f"--storage {options['storage']}: cannot open the study: {error}"
         raise UsageError(message) from None
+    interrupted = fail_interrupted_trials(study)
+    if interrupted:
+        print(f"trials {', '.join(map(str, interrupted))}: their process was killed while they "
+              "ran; marked failed")  # fmt: skip
     missing = max(options["trials"] - len(finished_trials(study)), 0)
     print(f"study {options['study']!r} ({options['storage'] or 'in memory'}): "
           f"{len(study.trials)} trials stored, running {missing} more, "
@@ -269,6 +274,40 @@ def tune(args) -> int:
         study = optuna.load_study(study_name=options["study"], storage=storage)
     return finish(study, options, base, retrain=not getattr(args, "no_retrain", False),
                   report=not getattr(args, "no_report", False))  # fmt: skip
+
+
+def fail_interrupted_trials(study) -> list:
+    """Mark failed the trials a killed process left running (SIGKILL, a power cut: Optuna
+    never hears that they ended), so that a resumed study's files do not list them as
+    running forever; returns their numbers. Only a trial whose recorded process
+    (``worker``, ``host``) was on this machine and no longer exists is touched: one running
+    in a live process, or on another machine sharing the storage, is left alone."""
+    import optuna
+
+    host, interrupted = socket.gethostname(), []
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    for trial in running:
+        pid = trial.user_attrs.get("worker")
+        if trial.user_attrs.get("host") != host or not isinstance(pid, int) or _alive(pid):
+            continue
+        study._storage.set_trial_user_attr(
+            trial._trial_id, "error", f"interrupted: its process {pid} ended while it ran"
+        )
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+        interrupted.append(trial.number)
+    return interrupted
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def _optimize_here(study, options, data, n_trials: int) -> None:
@@ -349,14 +388,15 @@ def finish(study, options: dict, base: TrainConfig, retrain: bool = True,
     summary["best params"] = ", ".join(f"{k}={_short(v)}" for k, v in best.params.items())
     if retrain:
         run_dir = os.path.join(options["out"], f"best-trial-{best.number}")
-        metrics_path = os.path.join(run_dir, "metrics.json")
-        if os.path.exists(metrics_path):  # a resumed study whose best did not change
-            with open(metrics_path, encoding="utf-8") as file:
-                results = json.load(file)
-        else:
+        results = None  # a resumed study with the same best keeps its finished retraining
+        if os.path.exists(os.path.join(run_dir, "report.html")):  # train writes it last
+            results = read_retrained(run_dir)
+        if results is None:  # a retraining that a kill cut short (it left config.toml) resumes
             config = trial_config(base, {**options["space"].fixed, **best.params})
             config = config.merged({"out": run_dir})
-            results = train(config, run_dir=run_dir, progress=False, log=lambda message: None)
+            resume = os.path.exists(os.path.join(run_dir, "config.toml"))
+            results = train(config, run_dir=run_dir, resume=resume, progress=False,
+                            log=lambda message: None)  # fmt: skip
         payload["best"]["run_dir"] = run_dir
         payload["best"]["test_accuracy"] = results["test_accuracy"]
         summary["best retrained: test accuracy"] = f"{results['test_accuracy']:.2%}"
@@ -370,6 +410,27 @@ def finish(study, options: dict, base: TrainConfig, retrain: bool = True,
     write_study_report(study, path, summary, title=title)
     print(f"report: {path}")
     return 0
+
+
+def read_retrained(run_dir: str):
+    """The results of a finished retraining in ``run_dir`` (its ``metrics.json``), or None
+    when there is none. Raises UsageError naming the file when it is damaged."""
+    path = os.path.join(run_dir, "metrics.json")
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as file:
+            results = json.load(file)
+    except (OSError, ValueError, RecursionError) as error:  # bad UTF-8 is a ValueError
+        message = f"{path} is not a metrics.json abinitio train wrote: {error}"
+        raise UsageError(message[:500]) from None
+    accuracy = results.get("test_accuracy") if isinstance(results, dict) else None
+    if isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)) or not (
+        0 <= accuracy <= 1
+    ):
+        raise UsageError(f"{path} is not a metrics.json abinitio train wrote: test_accuracy "
+                         f"{str(accuracy)[:50]}, expected a number in [0, 1]")  # fmt: skip
+    return results
 
 
 def _trial_record(trial) -> dict:

@@ -11,6 +11,7 @@ with like.
 from __future__ import annotations
 
 import os
+import socket
 
 import abinitio as ab
 from abinitio import nn
@@ -123,8 +124,11 @@ class Objective:
     def _run(self, trial) -> float:
         import optuna
 
+        # which process runs it (with --jobs N), recorded first: a resumed study marks a
+        # trial whose process is gone as failed (abinitio.cli.tune.fail_interrupted_trials)
+        trial.set_user_attr("worker", os.getpid())
+        trial.set_user_attr("host", socket.gethostname())
         params = self.space.suggest(trial)
-        trial.set_user_attr("worker", os.getpid())  # which process ran it (with --jobs N)
         if self.folds is None:
             last = self._fit(trial, params, self.train_set, self.val_set, [PruningCallback(trial)])
             if "val_accuracy" in last:
