@@ -59,10 +59,12 @@ def main() -> None:
     parser.add_argument("--surrogate")
     parser.add_argument("--encoding", choices=["rate", "latency", "direct"])
     parser.add_argument("--beta", type=float)
+    parser.add_argument("--time-steps", type=int)
     parser.add_argument("--output", help="append one JSON line per seed to this file")
     args = parser.parse_args()
     overrides = {"lr": args.lr, "surrogate": args.surrogate, "epochs": args.epochs,
-                 "encoding": args.encoding, "beta": args.beta}  # fmt: skip
+                 "encoding": args.encoding, "beta": args.beta,
+                 "time_steps": args.time_steps}  # fmt: skip
     results = []
     for seed in args.seeds:
         started = time.perf_counter()

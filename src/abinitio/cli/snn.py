@@ -21,11 +21,14 @@ ENCODINGS = ("rate", "latency", "direct")
 SNN_DEFAULTS = {"time_steps": 25, "encoding": "rate", "beta": 0.9, "surrogate": "fast_sigmoid"}
 # digits, 30 epochs: the 64-128-10 network reaches 96.4-96.9% test accuracy (seeds 0-2)
 # with lr 2e-3. The convolutional one learns much faster with the wider arctan surrogate
-# (600 images, 4 epochs: 48-64% against 10-29% with the fast sigmoid)
+# (600 images, 4 epochs: 48-64% against 10-29% with the fast sigmoid), and is fed the
+# pixels directly, as snnTorch's CSNN tutorial does: 30 epochs, seeds 0-4, 97.66% ± 0.38
+# (96.94-98.05); rate-coded it stayed at 96.4-97.5% (seed 0, also with a cosine schedule),
+# the test accuracy itself moving by about 0.5 points with the Bernoulli draws
 ARCTAN = {**SNN_DEFAULTS, "surrogate": "atan"}
 SNN_RECIPES = {
     ("digits", "snn"): {"lr": 2e-3, "val_fraction": 0.0, **SNN_DEFAULTS},
-    ("digits", "csnn"): {"lr": 2e-3, "val_fraction": 0.0, **ARCTAN},
+    ("digits", "csnn"): {"lr": 2e-3, "val_fraction": 0.0, **ARCTAN, "encoding": "direct"},
     # MNIST-1D: its standardised signals enter as a current (direct encoding). A rate code
     # of them learns poorly: mapped from the training range [-5.5, 4.5] to firing
     # probabilities, a signal of standard deviation 1 moves p by only about 0.1, so over 25
