@@ -2,8 +2,9 @@
 for several seeds, each run in its own process, results appended to a JSON file as they
 finish (so an interrupted sweep keeps what it has).
 
-    nice -n 10 python scripts/rl_seeds.py --seeds 0 1 2 3 4 --workers 2 --output rl_seeds.json
-    python scripts/rl_seeds.py --table rl_seeds.json          # the README's markdown table
+    nice -n 10 python scripts/rl_seeds.py --seeds 0 1 2 3 4 --workers 2 \\
+        --output scripts/results/rl_seeds.json
+    python scripts/rl_seeds.py --table scripts/results/rl_seeds.json   # the README's table
 
 Tasks (the issue's criteria):
   ppo-cartpole       PPO, 100,000 steps, solved if the greedy mean over 100 episodes >= 475
@@ -22,6 +23,8 @@ import multiprocessing
 import os
 import time
 
+import numpy as np
+
 TASKS = {
     "ppo-cartpole": ("ppo", "CartPole-v1", 100_000, 475.0),
     "dqn-cartpole": ("dqn", "CartPole-v1", 150_000, 475.0),
@@ -35,7 +38,7 @@ def run(task: str, seed: int) -> dict:
     from abinitio.rl import ALGORITHMS, evaluate
 
     algo, env_id, budget, threshold = TASKS[task]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     agent = ALGORITHMS[algo](env_id, seed=seed)
     record = {"task": task, "seed": seed, "algo": algo, "env": env_id}
     if algo == "reinforce":  # until the training mean of 100 episodes passes, or the budget
@@ -69,6 +72,7 @@ def run(task: str, seed: int) -> dict:
         record.update(steps=agent.global_step, greedy_mean=result["mean"],
                       greedy_std=result["std"], solved=result["mean"] >= threshold)  # fmt: skip
     record["seconds"] = time.perf_counter() - started
+    record["cpu_seconds"] = time.process_time() - cpu_started  # this worker's own CPU time
     return record
 
 
@@ -79,19 +83,27 @@ def _run(job):
 def table(path: str) -> str:
     with open(path, encoding="utf-8") as file:
         rows = [json.loads(line) for line in file if line.strip()]
-    lines = ["| task | seeds solved | per seed | wall time per seed |", "|---|---|---|---|"]
+    latest = {(r["task"], r["seed"]): r for r in rows}  # a seed run again: its last line
+    lines = ["| task | seeds solved | mean ± sd | per seed | wall time per seed (median) |",
+             "|---|---|---|---|---|"]  # fmt: skip
     for task in TASKS:
-        runs = sorted((r for r in rows if r["task"] == task), key=lambda r: r["seed"])
+        runs = sorted((r for (t, _), r in latest.items() if t == task), key=lambda r: r["seed"])
         if not runs:
             continue
         if task.startswith("reinforce"):
             cells = [f"{r['seed']}: {r['solved_at_episode'] or 'not by ' + str(r['episodes'])}"
                      for r in runs]  # fmt: skip
+            values = [r["solved_at_episode"] for r in runs if r["solved_at_episode"]]
+            unit = " episodes (solved seeds)"
         else:
             cells = [f"{r['seed']}: {r['greedy_mean']:.0f} ({r['steps'] // 1000}k)" for r in runs]
+            values, unit = [r["greedy_mean"] for r in runs], ""
+        spread = f"{np.mean(values):.0f} ± {np.std(values):.0f}{unit}" if values else "-"
         solved = sum(r["solved"] for r in runs)
-        seconds = sorted(r["seconds"] for r in runs)[len(runs) // 2]
-        lines.append(f"| {task} | {solved}/{len(runs)} | {'; '.join(cells)} | {seconds:.0f} s |")
+        timed = sorted(r["seconds"] for r in runs if r.get("seconds"))  # carried-over rows: None
+        seconds = f"{timed[len(timed) // 2]:.0f} s" if timed else "-"
+        lines.append(f"| {task} | {solved}/{len(runs)} | {spread} | {'; '.join(cells)} "
+                     f"| {seconds} |")  # fmt: skip
     return "\n".join(lines)
 
 
