@@ -203,8 +203,8 @@ def test_dropout2d_gradient_uses_the_same_mask_and_unbatched_input():
     np.testing.assert_array_equal(x.grad.numpy(), y.detach().numpy())
     single = nn.Dropout2d(0.5)(ab.ones(40, 2, 2)).numpy().reshape(40, -1)
     assert (single.min(-1) == single.max(-1)).all()
-    with pytest.raises(ValueError, match=r"dropout2d: expected a 3-D .* got shape \(4, 5\)"):
-        nn.Dropout2d()(ab.ones(4, 5))
+    with pytest.raises(ValueError, match=r"dropout2d: expected a 3-D .* got shape \(5,\)"):
+        nn.Dropout2d()(ab.ones(5))  # (N, C) is accepted, as in PyTorch (issue 13)
 
 
 def test_dropout2d_statistics_match_torch(torch):
