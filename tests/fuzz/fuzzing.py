@@ -28,6 +28,7 @@ import random
 import re
 import struct
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -358,7 +359,9 @@ def targets() -> dict:
     return {target.name: target for target in (
         _load_target(), _checkpoint_target(), _idx_target(), _config_target(),
         _run_config_target(), _text_target(), _vocab_target(), _npy_target(),
-        _cache_target(), _csv_target(),
+        _cache_target(), _csv_target(), _linqs_target(), _image_target(),
+        _active_state_target(), _label_csv_target(), _rl_checkpoint_target(),
+        _tune_metrics_target(),
     )}  # fmt: skip
 
 
@@ -550,3 +553,216 @@ def _csv_target() -> Target:
     seeds = [b"city,size,price\nParis,3,1.5\nLyon,2,0.9\nNice,,1.1\n",
              b"a;b;flag\n1;x;true\n2;y;false\n", b"x\ty\n1\t2\n3\t4\n"]  # fmt: skip
     return Target("csv", read, (ValueError,), seeds, mutate_csv, ".csv")
+
+
+
+# ---- graphs, images, active learning, rl and tune (the readers of issues 14-20) -------------
+LINQS_SPLIT = b"\n%%cites%%\n"  # one input holds both files: content, this line, cites
+TOKENS = [b"0", b"1", b"-1", b"nan", b"inf", b"1e999", b"9" * 400, b"x", b"", b" ", b"\t",
+          b"\xff", b"\x00", b"0.5", b"p1", b"p2", b"label", b"\n", b"\r\n"]  # fmt: skip
+
+
+def _linqs_seed(papers: int, words: int, classes: int, rng) -> bytes:
+    content = b"".join(
+        b"p%d\t%s\tc%d\n" % (i, b"\t".join(b"%d" % rng.integers(0, 2) for _ in range(words)),
+                             rng.integers(0, classes))
+        for i in range(papers)
+    )  # fmt: skip
+    cites = b"".join(b"p%d\tp%d\n" % tuple(rng.integers(0, papers + 2, 2)) for _ in range(papers))
+    return content + LINQS_SPLIT + cites
+
+
+def mutate_fields(data: bytes, rng: random.Random) -> bytes:
+    """Whitespace-separated records: replace, drop or add one field, or duplicate a line."""
+    lines = data.split(b"\n")
+    i = rng.randrange(len(lines))
+    fields = lines[i].split(b"\t")
+    choice = rng.random()
+    if choice < 0.5:
+        fields[rng.randrange(len(fields))] = rng.choice(TOKENS)
+    elif choice < 0.7 and len(fields) > 1:
+        del fields[rng.randrange(len(fields))]
+    elif choice < 0.85:
+        fields.insert(rng.randrange(len(fields) + 1), rng.choice(TOKENS))
+    else:
+        lines.insert(i, lines[rng.randrange(len(lines))])
+    lines[i] = b"\t".join(fields)
+    return b"\n".join(lines)
+
+
+def _linqs_target() -> Target:
+    """``--dataset cora:DIR``: a LINQS citation graph (``cora.content``, ``cora.cites``)."""
+    import shutil
+
+    from abinitio.graph.datasets import read_linqs
+
+    def read(path):
+        with open(path, "rb") as file:
+            content, _, cites = file.read().partition(LINQS_SPLIT)
+        directory = path + ".d"
+        os.makedirs(directory)
+        try:
+            for name, data in (("cora.content", content), ("cora.cites", cites)):
+                with open(os.path.join(directory, name), "wb") as file:
+                    file.write(data)
+            read_linqs(directory, "cora")
+        finally:
+            shutil.rmtree(directory)
+
+    rng = np.random.default_rng(0)
+    seeds = [_linqs_seed(40, 5, 3, rng), _linqs_seed(12, 3, 2, rng), _linqs_seed(3, 1, 1, rng)]
+    return Target("linqs", read, (ValueError,), seeds, mutate_fields, ".linqs")
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    import zlib
+
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def mutate_image(data: bytes, rng: random.Random) -> bytes:
+    """PNG: claim another width, height, bit depth or colour type (the CRC fixed, so the
+    decoder believes it); other formats: overwrite a header field."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
+        choice = rng.random()
+        if choice < 0.5:
+            width, height = (rng.choice([0, 1, 2**15, 2**16, 10**5, 2**31 - 1, 2**32 - 1])
+                             if rng.random() < 0.5 else v for v in (width, height))  # fmt: skip
+        elif choice < 0.75:
+            depth = rng.choice([1, 2, 4, 8, 16, 3, 0, 255])
+        else:
+            colour = rng.choice([0, 2, 3, 4, 6, 1, 7, 255])
+        body = struct.pack(">IIBB", width, height, depth, colour) + data[26:29]
+        return data[:8] + _png_chunk(b"IHDR", body) + data[33:]
+    raw = bytearray(data)
+    if len(raw) > 30:
+        at = rng.randrange(2, 30)
+        raw[at : at + 4] = struct.pack("<I", rng.choice(INTERESTING) % 2**32)
+    return bytes(raw)
+
+
+def _image_seeds() -> list:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (6, 5, 3)).astype(np.uint8)
+    seeds = []
+    for mode, fmt in (("RGB", "PNG"), ("L", "PNG"), ("P", "PNG"), ("RGBA", "PNG"),
+                      ("RGB", "JPEG"), ("RGB", "BMP"), ("P", "GIF"), ("RGB", "TIFF"),
+                      ("RGB", "WEBP")):  # fmt: skip
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).convert(mode).save(buffer, fmt)
+        seeds.append(buffer.getvalue())
+    return seeds
+
+
+def _image_target() -> Target:
+    """``--dataset images:DIR``: the folder scanned (every file decoded once), then a
+    sample read as training reads it (resized, to a tensor)."""
+    import shutil
+
+    from abinitio.cli.images import open_folder, transform_of
+    from abinitio.cli.options import UsageError
+    from abinitio.data.datasets.image_folder import UnreadableImageError
+
+    good = _image_seeds()[0]
+
+    def read(path):
+        root = path + ".d"
+        for name in ("cat", "dog"):
+            os.makedirs(os.path.join(root, name))
+        try:
+            shutil.copyfile(path, os.path.join(root, "cat", "input.png"))
+            with open(os.path.join(root, "dog", "good.png"), "wb") as file:
+                file.write(good)
+            with warnings.catch_warnings():  # Pillow's notes on damaged TIFF tags
+                warnings.simplefilter("ignore", UserWarning)
+                folder, _, _ = open_folder(root, skip_bad_files=False, log=lambda m: None)
+                folder.transform = transform_of({"image_size": 8})
+                folder[0]
+        finally:
+            shutil.rmtree(root)
+
+    return Target("image", read, (UsageError, UnreadableImageError), _image_seeds(),
+                  mutate_image, ".png")  # fmt: skip
+
+
+def _active_pool():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 2)).astype(np.float32)
+    return x, (x[:, 1] > 0).astype(np.int64)
+
+
+def _active_loop(state_dir):
+    from abinitio import nn
+    from abinitio.active import ActiveLearner, ActiveLoop, ArrayOracle, NetworkClassifier
+
+    x, y = _active_pool()
+    classifier = NetworkClassifier(lambda: nn.Linear(2, 2), 2, steps=3, lr=0.1)
+    return ActiveLoop(ActiveLearner(classifier), x, ArrayOracle(y), n_instances=3,
+                      n_initial=4, num_classes=2, state_dir=state_dir, log=None)  # fmt: skip
+
+
+def _active_state_target() -> Target:
+    """``abinitio active --pool ... --out DIR`` resumed: ``state.json`` read, the labelled
+    set taught, then one more round."""
+    with tempfile.TemporaryDirectory() as folder:
+        seeds = []
+        loop = _active_loop(folder)
+        for _ in range(3):
+            loop.step()
+            with open(os.path.join(folder, "state.json"), "rb") as file:
+                seeds.append(file.read())
+
+    def read(directory):
+        _active_loop(directory).step()
+
+    return Target("active-state", read, (ValueError,), seeds, mutate_json_file,
+                  in_dir="state.json")  # fmt: skip
+
+
+def _label_csv_target() -> Target:
+    """``abinitio active --oracle file``: the filled-in ``to_label.csv`` read back."""
+    from abinitio.active import FileOracle
+
+    seeds = [b"index,label\n3,cat\n7,dog\n9,\n", b"index,label\n0,dog\n",
+             b"index,label\r\n1,cat\r\n2,\"dog\"\r\n"]  # fmt: skip
+    return Target("label-csv", lambda path: FileOracle(path, ["cat", "dog"]).read(),
+                  (ValueError,), seeds, mutate_csv, ".csv")  # fmt: skip
+
+
+def _rl_checkpoint_target() -> Target:
+    """``abinitio rl train --resume`` / ``evaluate`` / ``play``: an agent's checkpoint
+    loaded (policy, optimiser, environments, counters), then one greedy action."""
+    from abinitio.cli.options import UsageError
+    from abinitio.cli.rl import _load
+    from abinitio.rl import DQN, PPO
+
+    seeds = []
+    with tempfile.TemporaryDirectory() as folder:
+        for agent in (PPO("CartPole-v1", seed=0, num_envs=2, num_steps=8, update_epochs=1),
+                      DQN("CartPole-v1", seed=0, num_envs=1, buffer_size=64,
+                          learning_starts=8, batch_size=4)):  # fmt: skip
+            agent.learn(16)
+            with open(agent.save_checkpoint(folder), "rb") as file:
+                seeds.append(file.read())
+
+    def read(directory):
+        agent = _load(directory)
+        agent.act(agent.next_obs, deterministic=True)
+
+    return Target("rl-checkpoint", read, (UsageError,), seeds, mutate_safetensors,
+                  in_dir="checkpoint.safetensors")  # fmt: skip
+
+
+def _tune_metrics_target() -> Target:
+    """``abinitio tune`` resumed: the best trial's retrained ``metrics.json`` read back."""
+    from abinitio.cli.options import UsageError
+    from abinitio.cli.tune import read_retrained
+
+    seeds = [json.dumps({"history": [{"epoch": 1, "train_loss": 0.5}], "test_loss": 0.3,
+                         "test_accuracy": 0.9, "parameters": 100, "epochs_run": 1,
+                         "test_report": {"accuracy": 0.9}}).encode()]  # fmt: skip
+    return Target("tune-metrics", read_retrained, (UsageError,), seeds, mutate_json_file,
+                  in_dir="metrics.json")  # fmt: skip

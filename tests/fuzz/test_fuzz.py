@@ -9,6 +9,7 @@ one); and memory checks with tracemalloc (NumPy reports its allocations to it).
 
 import gzip
 import json
+import re
 import struct
 import time
 import tracemalloc
@@ -258,3 +259,152 @@ def test_damaged_weights_and_vocab_are_usage_errors_naming_the_file(tmp_path):
         vocab.write_bytes(text)
         with pytest.raises(UsageError, match=r"vocab\.json' is not a vocabulary abinitio wrote"):
             read_vocab(str(vocab))
+
+
+# ---- the readers of graphs, images, active learning, rl and tune: what fuzzing found ------
+def test_a_hostile_linqs_graph_is_a_value_error_naming_the_file(tmp_path):
+    from abinitio.graph.datasets import read_linqs
+
+    content = b"p1\t1\t0\tc1\np2\t0\t1\tc2\n"
+    cases = [
+        (content, b"p1\tp2\tp3\n", r"cora\.cites, line 1: expected two paper ids"),
+        (content, b"p1\n", r"cora\.cites, line 1: expected two paper ids .* got 1"),
+        (content, b"p1\t\xffp2\n", r"cora\.cites: not UTF-8 text"),
+        (b"p1\tx\t0\tc1\np2\t0\t1\tc2\n", b"", r"cora\.content: the features must be numbers"),
+        (b"p1\tnan\t0\tc1\np2\t0\t1\tc2\n", b"", r"cora\.content, line 1: a feature is not"),
+    ]
+    for content_bytes, cites, message in cases:
+        (tmp_path / "cora.content").write_bytes(content_bytes)
+        (tmp_path / "cora.cites").write_bytes(cites)
+        with pytest.raises(ValueError, match=message):
+            read_linqs(str(tmp_path), "cora")
+    (tmp_path / "cora.content").write_bytes(content)
+    (tmp_path / "cora.cites").write_bytes(b"p1\tp2\n")
+    assert read_linqs(str(tmp_path), "cora").num_nodes == 2
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A 4 x 4 PNG whose header claims ``width`` x ``height`` (the CRC fixed)."""
+    from PIL import Image
+
+    buffer = __import__("io").BytesIO()
+    Image.new("RGB", (4, 4)).save(buffer, "PNG")
+    data = buffer.getvalue()
+    body = struct.pack(">II", width, height) + data[24:29]
+    return data[:8] + fuzzing._png_chunk(b"IHDR", body) + data[33:]
+
+
+@pytest.mark.parametrize("side", [10_000, 20_000])
+def test_an_image_claiming_a_hundred_million_pixels_is_refused_unread(side, tmp_path):
+    """Pillow raised DecompressionBombError (not caught) beyond 179 million pixels, and
+    below that only warned and decoded: 10,000 x 10,000 from a tiny file meant 300 MB."""
+    from abinitio.cli.images import open_folder
+    from abinitio.data.datasets.image_folder import UnreadableImageError, default_loader
+
+    for name in ("cat", "dog"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "ok.png").write_bytes(png_claiming(4, 4))
+    bomb = tmp_path / "cat" / "bomb.png"
+    bomb.write_bytes(png_claiming(side, side))
+    refused = r"bomb\.png.*Image size \(\d+ pixels\) exceeds limit"  # before any decoding
+    with pytest.raises(UnreadableImageError, match=r"cannot read the image .*" + refused):
+        default_loader(str(bomb))
+    with pytest.raises(UsageError, match=r"cannot read the image .*" + refused):
+        open_folder(str(tmp_path), skip_bad_files=False, log=lambda message: None)
+
+
+def test_a_png_chunk_claiming_4_gb_allocates_nothing_like_it(tmp_path):
+    """Found by scripts/fuzz.py: a 65-byte PNG whose IDAT chunk claims 4,278,190,127
+    bytes. Pillow, reading from a file, ends with file.read(that many), which allocates
+    the whole buffer first (a MemoryError under the fuzzer's address-space limit). The
+    loaders now hand Pillow the file's bytes. Checked in a child process limited to 512 MB
+    above its size, so that the test process is untouched."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "chunk.png"
+    path.write_bytes(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000005000000060400000000eb60e696ff00002f49444154"
+        "789c012400dbff00af440dba9e04f77be4f5ec04b7f7ed1d"))  # fmt: skip
+    script = (
+        "import resource, sys\n"
+        "from types import SimpleNamespace\n"
+        "from abinitio.cli.images import scan\n"
+        "from abinitio.data.datasets.image_folder import UnreadableImageError, default_loader\n"
+        "size = next(int(line.split()[1]) * 1024 for line in open('/proc/self/status')"
+        " if line.startswith('VmSize'))\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (size + 2**29, resource.RLIM_INFINITY))\n"
+        "bad, _ = scan(SimpleNamespace(samples=[(sys.argv[1], 0)]))\n"
+        "assert len(bad) == 1 and 'MemoryError' not in bad[0][1], bad\n"
+        "try:\n    default_loader(sys.argv[1])\nexcept UnreadableImageError:\n    pass\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-500:]
+
+
+def test_a_hostile_active_learning_state_is_a_value_error_naming_it(tmp_path):
+    good = json.loads(TARGETS["active-state"].seeds[-1])
+    cases = {"labelled": [10**6], "labels": [5] * len(good["labels"]), "pending": "x",
+             "round": -1, "history": [1], "pool": 3}  # fmt: skip
+    for key, value in cases.items():
+        (tmp_path / "state.json").write_text(json.dumps({**good, key: value}))
+        with pytest.raises(ValueError, match=r"state\.json is not a state\.json ActiveLoop"):
+            fuzzing._active_loop(str(tmp_path))
+    for text in ("[" * 10**5, '{"pool": "a"}', "\xff"):
+        (tmp_path / "state.json").write_text(text, encoding="latin-1")
+        with pytest.raises(ValueError, match=r"state\.json is not a state\.json ActiveLoop"):
+            fuzzing._active_loop(str(tmp_path))
+    (tmp_path / "state.json").write_text(json.dumps(good))
+    assert fuzzing._active_loop(str(tmp_path)).labelled == good["labelled"]
+
+
+def test_a_hostile_label_file_is_a_value_error_naming_it(tmp_path):
+    from abinitio.active import FileOracle
+
+    path = tmp_path / "to_label.csv"
+    cases = [(b"row,label\n1,cat\n", "expected the columns index,label"),
+             (b"index,label\nx,cat\n", "line 2: index 'x' is not a non-negative integer"),
+             (b"index,label\n" + b"9" * 5000 + b",cat\n", "is not a non-negative integer"),
+             (b"index,label\n1,\"" + b"x" * 200_000 + b"\"\n", "not a CSV file this oracle"),
+             (b"index,label\n1,c\xffat\n", "not UTF-8 text")]  # fmt: skip
+    for data, message in cases:
+        path.write_bytes(data)
+        with pytest.raises(ValueError, match=r"to_label\.csv.*" + re.escape(message)):
+            FileOracle(path, ["cat", "dog"]).read()
+    path.write_bytes(b"index,label\n3,dog\n4,\n")
+    assert FileOracle(path, ["cat", "dog"]).read() == {3: 1}
+
+
+def test_an_rl_checkpoint_that_does_not_fit_is_a_usage_error(tmp_path):
+    """A config asking for a billion environments is refused before any is built; state
+    that does not fit the agent is a UsageError, not a RuntimeError."""
+    from abinitio.cli.rl import _load
+    from abinitio.serialization import load, save
+
+    (tmp_path / "checkpoint.safetensors").write_bytes(TARGETS["rl-checkpoint"].seeds[0])
+    good = load(tmp_path / "checkpoint.safetensors")
+    cases = [({"config": {**good["config"], "num_envs": 10**9}}, "config num_envs = 1000000000"),
+             ({"config": {**good["config"], "hidden": [2**40]}}, "config hidden"),
+             ({"algo": "sarsa"}, "not an agent's checkpoint"),
+             ({"algo": ["ppo"]}, "not an agent's checkpoint"),  # was: unhashable type
+             ({"modules": {}}, "does not fit a ppo agent on CartPole-v1: KeyError"),
+             ({"env_id": "NoSuchEnv-v0"}, "does not fit a ppo agent on NoSuchEnv-v0")]  # fmt: skip
+    for change, message in cases:
+        save({**good, **change}, tmp_path / "checkpoint.safetensors")
+        started = time.process_time()
+        with pytest.raises(UsageError, match=r"cannot load an agent from .*" + re.escape(message)):
+            _load(str(tmp_path))
+        assert time.process_time() - started < 5
+
+
+def test_a_damaged_retraining_result_is_a_usage_error(tmp_path):
+    from abinitio.cli.tune import read_retrained
+
+    assert read_retrained(str(tmp_path)) is None
+    for text in ("{", '{"test_accuracy": "high"}', '{"test_accuracy": 7}', "[" * 10**5):
+        (tmp_path / "metrics.json").write_text(text)
+        with pytest.raises(UsageError, match=r"metrics\.json is not a metrics\.json"):
+            read_retrained(str(tmp_path))
+    (tmp_path / "metrics.json").write_text('{"test_accuracy": 0.9}')
+    assert read_retrained(str(tmp_path)) == {"test_accuracy": 0.9}

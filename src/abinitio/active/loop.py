@@ -83,8 +83,7 @@ class ActiveLoop:
         return os.path.join(self.state_dir, STATE_NAME)
 
     def _load(self) -> None:
-        with open(self.state_path, encoding="utf-8") as file:
-            state = json.load(file)
+        state = self._read_state()
         if state["pool"] != self.fingerprint:
             raise ValueError(
                 f"{self.state_path} was written for another pool (fingerprint {state['pool']}, "
@@ -96,6 +95,52 @@ class ActiveLoop:
             self.learner.teach(self.X_pool[self.labelled], np.array(self.labels))
         self.log(f"resumed {self.state_path}: {len(self.labelled)} labelled, "
                  f"{len(self.pending)} pending")  # fmt: skip
+
+    def _read_state(self) -> dict:
+        """``state.json``, checked against the pool: a damaged or foreign file is a
+        ValueError naming it (found by scripts/fuzz.py: it was an IndexError, a TypeError,
+        a KeyError or a RecursionError)."""
+        path = self.state_path
+        try:
+            with open(path, encoding="utf-8") as file:
+                state = json.load(file)
+        except (ValueError, RecursionError) as error:  # bad JSON, bad UTF-8, deep nesting
+            raise ValueError(f"{path} is not a state.json ActiveLoop wrote: {error}") from None
+
+        def refuse(what: str):
+            raise ValueError(f"{path} is not a state.json ActiveLoop wrote: {what}")
+
+        keys = ("pool", "round", "labelled", "labels", "pending", "history")
+        if not isinstance(state, dict) or not all(key in state for key in keys):
+            refuse(f"expected an object with {', '.join(keys)}")
+        if not isinstance(state["pool"], str):
+            refuse("pool is not a fingerprint")
+
+        def indices(name: str, high: int | None) -> list:
+            values = state[name]
+            if not isinstance(values, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v < (high or 2**62)
+                for v in values
+            ):
+                bound = f"in [0, {high})" if high else "non-negative"
+                refuse(f"{name} must be a list of integers {bound}")
+            return values
+
+        size = len(self.X_pool)
+        labelled, pending = indices("labelled", size), indices("pending", size)
+        labels = indices("labels", self.num_classes)
+        if len(set(labelled)) < len(labelled) or len(set(pending)) < len(pending):
+            refuse("a sample is listed twice")
+        if set(labelled) & set(pending) or len(labels) != len(labelled):
+            refuse("labelled, labels and pending do not agree")
+        if not isinstance(state["history"], list) or not all(
+            isinstance(record, dict) for record in state["history"]
+        ):
+            refuse("history must be a list of records")
+        round_ = state["round"]
+        if isinstance(round_, bool) or not isinstance(round_, int) or round_ < 0:
+            refuse(f"round must be a non-negative integer, got {str(round_)[:50]}")
+        return state
 
     def save(self) -> None:
         if self.state_dir is None:

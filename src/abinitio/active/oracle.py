@@ -96,19 +96,35 @@ class FileOracle:
         if not os.path.exists(self.path):
             return {}
         answers = {}
-        with open(self.path, newline="", encoding="utf-8") as file:
-            for line, row in enumerate(csv.DictReader(file), start=2):
-                text = (row.get("label") or "").strip()
-                if not text:
-                    continue
-                label = _parse_label(text, self.classes)
-                if label is None:
-                    raise ValueError(
-                        f"{self.path}, line {line}: label {text!r} is not one of: "
-                        f"{', '.join(self.classes)}"
-                    )
-                answers[int(row["index"])] = label
+        try:
+            with open(self.path, newline="", encoding="utf-8") as file:
+                reader = csv.DictReader(file)
+                for line, row in enumerate(reader, start=2):
+                    self._read_row(row, line, reader.fieldnames, answers)
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{self.path}: not UTF-8 text: {error}") from None
+        except csv.Error as error:  # a field over csv's limit, a NUL byte, ...
+            raise ValueError(f"{self.path}: not a CSV file this oracle wrote: {error}") from None
         return answers
+
+    def _read_row(self, row: dict, line: int, fieldnames, answers: dict) -> None:
+        if "index" not in (fieldnames or ()) or "label" not in fieldnames:
+            raise ValueError(f"{self.path}: expected the columns index,label (the file this "
+                             f"oracle wrote), got {fieldnames}")  # fmt: skip
+        text = (row.get("label") or "").strip()
+        if not text:
+            return
+        label = _parse_label(text, self.classes)
+        if label is None:
+            raise ValueError(
+                f"{self.path}, line {line}: label {text[:50]!r} is not one of: "
+                f"{', '.join(self.classes)}"
+            )
+        index = (row.get("index") or "").strip()
+        if not index.isdigit() or not index.isascii() or len(index) > 18:
+            raise ValueError(f"{self.path}, line {line}: index {index[:50]!r} is not a "
+                             "non-negative integer")  # fmt: skip
+        answers[int(index)] = label
 
     def label(self, indices, X=None) -> dict:
         filled = self.read()

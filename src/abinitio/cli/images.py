@@ -27,8 +27,10 @@ from abinitio.data.datasets.image_folder import (
     IMG_EXTENSIONS,
     ImageFolder,
     UnreadableImageError,
+    decode_errors,
     default_loader,
     grayscale_loader,
+    open_image,
 )
 
 FORMAT = "abinitio.images/1"
@@ -68,15 +70,13 @@ def transform_of(state: dict, train: bool = False, generator=None):
 
 def scan(folder: ImageFolder) -> tuple[list, bool]:
     """Decode every file once: ``([(path, reason) of unreadable files], all greyscale?)``."""
-    from PIL import Image
-
     bad, grey = [], True
     for path, _ in folder.samples:
         try:
-            with Image.open(path) as image:
+            with open_image(path) as image:
                 image.load()
                 grey = grey and image.mode in ("1", "L", "I", "I;16", "F")
-        except (OSError, ValueError, SyntaxError) as error:
+        except decode_errors() as error:
             bad.append((path, f"{type(error).__name__}: {error}"))
     return bad, grey
 

@@ -176,6 +176,16 @@ def _refuse_pickles(directory: str, name: str) -> None:
         )
 
 
+def _records(path: str) -> list:
+    """``[(line number, fields)]`` of the non-blank lines of a UTF-8 text file; a file that
+    is not UTF-8 is a ValueError naming it."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            return [(i, line.split()) for i, line in enumerate(file, 1) if line.strip()]
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text: {error}") from None
+
+
 def read_linqs(directory: str, name: str, seed: int = 0) -> Graph:
     """A LINQS citation graph: ``<name>.content`` (paper id, word indicators, class) and
     ``<name>.cites`` (cited paper, citing paper). Citations of papers that are not in the
@@ -192,19 +202,27 @@ def read_linqs(directory: str, name: str, seed: int = 0) -> Graph:
     for path in paths.values():
         if not os.path.exists(path):
             raise FileNotFoundError(f"{name}: missing file {path!r} (LINQS format expected)")
-    with open(paths["content"], encoding="utf-8") as file:
-        rows = [line.split() for line in file if line.strip()]
-    widths = {len(row) for row in rows}
+    rows = _records(paths["content"])
+    widths = {len(row) for _, row in rows}
     if len(widths) != 1 or widths.pop() < 3:
         raise ValueError(f"{paths['content']}: every line needs id, features and a label, "
                          "all with the same number of fields")  # fmt: skip
-    ids = [row[0] for row in rows]
+    ids = [row[0] for _, row in rows]
     position = {paper: i for i, paper in enumerate(ids)}
-    x = np.array([row[1:-1] for row in rows], dtype=np.float32)
-    classes, y = np.unique([row[-1] for row in rows], return_inverse=True)
-    with open(paths["cites"], encoding="utf-8") as file:
-        pairs = [line.split() for line in file if line.strip()]
-    known = [(position[a], position[b]) for a, b in pairs if a in position and b in position]
+    try:
+        x = np.array([row[1:-1] for _, row in rows], dtype=np.float32)
+    except ValueError as error:  # a word indicator that is not a number
+        raise ValueError(f"{paths['content']}: the features must be numbers: {error}") from None
+    if not np.isfinite(x).all():
+        line = rows[int(np.flatnonzero(~np.isfinite(x).all(1))[0])][0]
+        raise ValueError(f"{paths['content']}, line {line}: a feature is not a finite number")
+    classes, y = np.unique([row[-1] for _, row in rows], return_inverse=True)
+    pairs = _records(paths["cites"])
+    for line, pair in pairs:
+        if len(pair) != 2:
+            raise ValueError(f"{paths['cites']}, line {line}: expected two paper ids "
+                             f"(cited, citing), got {len(pair)} fields")  # fmt: skip
+    known = [(position[a], position[b]) for _, (a, b) in pairs if a in position and b in position]
     edges = np.array(known, dtype=np.int64).reshape(-1, 2).T
     edges = to_undirected(edges[:, edges[0] != edges[1]], len(ids))
     x = x / np.maximum(x.sum(1, keepdims=True), 1)

@@ -18,7 +18,7 @@ import numpy as np
 
 import abinitio as ab
 from abinitio.rl import envs as rl_envs
-from abinitio.serialization import load, save
+from abinitio.serialization import CheckpointError, load, save
 
 CHECKPOINT = "checkpoint.safetensors"
 
@@ -210,10 +210,75 @@ def load_agent(path) -> Agent:
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path!r}")
     state = load(path)
+    if not isinstance(state, dict) or not isinstance(state.get("algo"), str) or (
+        state["algo"] not in _algorithms()
+    ):
+        raise CheckpointError(f"{path}: not an agent's checkpoint (algo is not one of "
+                              f"{', '.join(_algorithms())})")  # fmt: skip
     agent_class = _algorithms()[state["algo"]]
-    agent = agent_class(state["env_id"], state["config"], seed=state["seed"])
-    agent.load_state_dict(state)
+    config = _checked_config(agent_class.config_class, state.get("config"), path)
+    env_id, seed = state.get("env_id"), state.get("seed")
+    if not isinstance(env_id, str) or isinstance(seed, bool) or not isinstance(seed, int):
+        raise CheckpointError(f"{path}: env_id must be a string and seed an integer")
+    try:
+        agent = agent_class(env_id, config, seed=seed)
+        agent.load_state_dict(state)
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError,
+            ArithmeticError, *_gymnasium_errors()) as error:  # fmt: skip
+        # the checkpoint's pieces do not fit the agent it names (found by scripts/fuzz.py)
+        message = f"{path}: the checkpoint does not fit a {state['algo']} agent on {env_id[:80]}"
+        raise CheckpointError(f"{message}: {type(error).__name__}: {str(error)[:300]}") from None
     return agent
+
+
+MAX_SIZE = 10**6  # the largest count a checkpoint's config may hold (recipes: <= 100,000)
+MAX_ENVS = 256
+
+
+def _checked_config(config_class, values, path):
+    """``config_class(**values)`` when every value has its field's type and a sane size
+    (missing fields take their defaults): a damaged checkpoint must not build a million
+    environments or a 100 GB buffer (found by scripts/fuzz.py)."""
+    fields = {f.name: f for f in dataclasses.fields(config_class)}
+    if not isinstance(values, dict) or not set(values) <= set(fields):
+        raise CheckpointError(f"{path}: config must hold fields of {config_class.__name__} "
+                              "only")  # fmt: skip
+
+    def fits(name, value, default) -> bool:
+        if isinstance(default, bool) or isinstance(value, bool):
+            return isinstance(value, bool) and isinstance(default, bool)
+        if isinstance(default, int):
+            high = MAX_ENVS if name == "num_envs" else MAX_SIZE
+            return isinstance(value, int) and -1 <= value <= high
+        if isinstance(default, float) or default is None:
+            if value is None:
+                return default is None or name == "max_grad_norm"
+            return isinstance(value, (int, float)) and math.isfinite(value)
+        if isinstance(default, str):
+            return isinstance(value, str) and len(value) < 100
+        if isinstance(default, tuple):  # hidden widths
+            return (isinstance(value, (tuple, list)) and 0 < len(value) <= 8
+                    and all(fits(name, v, 1) and 1 <= v <= 4096 for v in value))  # fmt: skip
+        return False
+
+    for name, field in fields.items():
+        if name not in values:  # a field added since the checkpoint was written: its default
+            continue
+        default = field.default if field.default is not dataclasses.MISSING else (
+            field.default_factory() if field.default_factory is not dataclasses.MISSING else None
+        )  # fmt: skip
+        if not fits(name, values[name], default):
+            raise CheckpointError(f"{path}: config {name} = {str(values[name])[:50]} is not "
+                                  f"a valid {config_class.__name__} value")  # fmt: skip
+    if values.get("num_envs", 1) < 1:
+        raise CheckpointError(f"{path}: config num_envs must be at least 1")
+    return config_class(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def _gymnasium_errors() -> tuple:
+    import gymnasium
+
+    return (gymnasium.error.Error,)
 
 
 def evaluate(agent: Agent, episodes: int = 100, seed: int = 10_000,
