@@ -106,7 +106,8 @@ def main(argv=None) -> dict:
                   f"{stats['speed_vs_baseline']:5.2f}x numpy")  # fmt: skip
     results["load_after"] = load_average()
     print(f"load average before / after: {results['load_before']:.2f} / "
-          f"{results['load_after']:.2f}; {os.cpu_count()} CPUs: {environment()['cpu']}")  # fmt: skip
+          f"{results['load_after']:.2f}; {os.cpu_count()} CPUs: "
+          f"{environment()['cpu']}")  # fmt: skip
     save("bench_threads", results)
     return results
 

@@ -25,7 +25,9 @@ ROWS = {
     "lenet": ("LeNet-5, 1x28x28, batch 64", "samples/s", 0.9),
     "resnet8": ("ResNet-8, 3x32x32, batch 32", "samples/s", 0.6),
     "gpt": ("character GPT (`models.GPT`, fused attention), batch 32 x 64", "tokens/s", 0.9),
-    "transformer": ("2-layer Transformer in plain ops (mask, softmax, exact GELU)", "tokens/s", 0.7),
+    "transformer": (
+        "2-layer Transformer in plain ops (mask, softmax, exact GELU)", "tokens/s", 0.7
+    ),
     "gru": ("GRU hidden 128, 40 steps, batch 128", "samples/s", 0.9),
     "overhead": ("200 elementwise ops on (8, 8), forward + backward", "ops/s", 1.2),
 }
@@ -79,7 +81,8 @@ def table(results: dict) -> str:
                     hand.append(f"{ratio:.2f}x of hand-written NumPy")
                 else:
                     hand.append("")
-            lines.append("| the same MLP against hand-written NumPy | 0.9x | " + " | ".join(hand) + " |")
+            row = "| the same MLP against hand-written NumPy | 0.9x | "
+            lines.append(row + " | ".join(hand) + " |")
     lines.append("")
     lines.append("Throughput in that run (abinitio / PyTorch, per second):")
     lines.append("")
@@ -89,9 +92,8 @@ def table(results: dict) -> str:
             stats = settings[n].get(workload)
             if stats and "torch" in stats:
                 ours, theirs = stats["abinitio"], stats["torch"]
-                parts.append(
-                    f"{workload} {ours['samples_per_s']:,.0f} / {theirs['samples_per_s']:,.0f} {unit}"
-                )
+                speeds = f"{ours['samples_per_s']:,.0f} / {theirs['samples_per_s']:,.0f}"
+                parts.append(f"{workload} {speeds} {unit}")
         label = n.replace('_', ' ').replace('1 threads', '1 thread')
         lines.append(f"* {label}: " + "; ".join(parts) + ".")
     return "\n".join(lines)

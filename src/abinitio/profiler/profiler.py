@@ -337,8 +337,8 @@ def _format_table(rows, row_limit: int, wall_us: float) -> str:
     for r in shown:
         share = 100 * r.self_cpu_time_total / self_total if self_total else 0.0
         total_share = 100 * r.cpu_time_total / self_total if self_total else 0.0
-        cells = [f"{share:.2f}%", _format_time(r.self_cpu_time_total), f"{total_share:.2f}%",
-                 _format_time(r.cpu_time_total), _format_time(r.cpu_time), str(r.count)]  # fmt: skip
+        cells = [f"{share:.2f}%", _format_time(r.self_cpu_time_total), f"{total_share:.2f}%"]
+        cells += [_format_time(r.cpu_time_total), _format_time(r.cpu_time), str(r.count)]
         if with_shapes:
             cells.append(str([list(s) for s in r.input_shapes]))
         name = r.key if len(r.key) <= width - 2 else r.key[: width - 5] + "..."
