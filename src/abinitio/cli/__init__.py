@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--nodes", type=int, help="--dataset sbm: number of nodes")
     # ---- train options: spiking networks (issue 15) ----
     train.add_argument("--time-steps", type=int, help="snn/csnn: simulation steps (25)")
-    train.add_argument("--encoding", help="snn/csnn: rate (default) or latency")
+    train.add_argument("--encoding", help="snn/csnn: rate, latency or direct "
+                       "(default: rate for snn on digits, direct otherwise)")
     train.add_argument("--beta", type=float, help="snn/csnn: membrane decay per step (0.9)")
     train.add_argument("--surrogate", help="snn/csnn: fast_sigmoid (default), atan, sigmoid, ...")
     # ---- train options: fine-tuning (issue 19) ----
