@@ -178,8 +178,8 @@ COMMANDS = {
         files=("study.db", "study.json", "report.html", "best-trial-*/config.toml",
                "best-trial-*/checkpoint.safetensors", "best-trial-*/metrics.json",
                "best-trial-*/model.safetensors", "best-trial-*/report.html"),
-        windows=("study.json", "report.html", "checkpoint.safetensors", "model.safetensors",
-                 "metrics.json"),
+        windows=("checkpoint.safetensors", "model.safetensors", "metrics.json", "report.html",
+                 "study.json"),  # in the order a run writes them
         size=6, same_versions=False, storage=True, final_check=_tune_check,
         notes=_tune_notes),
 }  # fmt: skip
@@ -492,15 +492,16 @@ def kill_kinds(command: Command) -> list:
     """Every kind of kill for ``command``: each write window of each file it writes, a
     random moment, inside a step and (tune) around each database write."""
     kinds = [f"{w} {n}" for n in command.windows for w in WINDOWS]
-    kinds[3:3] = ["random", "step"]
-    if command.storage:  # interleaved with the file windows, so that a few kills meet both
-        storage = [f"storage-{when} {name}" for name in STORAGE_WRITES
-                   for when in ("before", "after")]  # fmt: skip
-        files, kinds = kinds[5:], kinds[:5]
-        while files or storage:
-            kinds += files[:1] + storage[:1]
-            files, storage = files[1:], storage[1:]
-    return kinds
+    if not command.storage:
+        return kinds[:3] + ["random", "step"] + kinds[3:]
+    # tune: in the order a run meets them (trials, then the retraining, then the study's
+    # files), so that each kill moves the study on instead of waiting for a fresh one
+    storage = [f"storage-{when} {name}" for name in STORAGE_WRITES for when in ("before", "after")]
+    first = [k for k in storage if "param" not in k and "user_attr" not in k]
+    files = [f"{w} {n}" for w, n in zip(("write-temp", "write-partial", "rename-after",
+                                         "write-partial", "write-temp"), command.windows)]  # fmt: skip
+    rest = [k for k in storage + kinds if k not in first + files]
+    return ["step", *first, "random", *files, *rest]
 
 
 def pick_kill(rng: random.Random, reference: dict, kill_index: int, fresh: bool, plan=None,
@@ -610,12 +611,15 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=0.3,
                         help="seconds the aimed-at window is held open (in the child only)")
     parser.add_argument("--keep", help="keep the run directories in this folder")
+    parser.add_argument("--plan", help="the first kills' kinds, comma-separated (see "
+                        "kill_kinds); without random and step, tune needs no reference run")  # fmt: skip
     args = parser.parse_args()
     folder = args.keep or tempfile.mkdtemp(prefix="kill-anywhere-")
     os.makedirs(folder, exist_ok=True)
     started = time.monotonic()
+    plan = args.plan.split(",") if args.plan else None
     result = run(args.kills, args.seed, args.size or args.epochs, args.window, folder,
-                 command=args.command)  # fmt: skip
+                 plan=plan, command=args.command)  # fmt: skip
     result["seconds"] = round(time.monotonic() - started)
     print(json.dumps(result, indent=2))
     if not args.keep:
