@@ -138,3 +138,18 @@ def test_rl_resume_removes_what_a_killed_write_left(tmp_path):
     stale.write_text("{")
     assert main(["rl", "train", "--resume", str(run_dir), *args]) == 0
     assert not stale.exists() and (run_dir / "metrics.json").exists()
+
+
+def test_tune_rerun_removes_what_a_killed_write_left(capsys, tmp_path):
+    """A kill inside study.json's write left its temporary file in OUT (the full tune
+    harness found it); rerunning the study removes it."""
+    from abinitio.cli import main
+
+    out = tmp_path / "study"
+    args = ["tune", "--dataset", "moons", "--trials", "1", "--epochs", "1", "--study", "s",
+            "--out", str(out), "--no-retrain", "--no-report"]  # fmt: skip
+    assert main(args) == 0
+    stale = out / ".study.json.0123abcd.tmp"
+    stale.write_text("{")
+    assert main(args) == 0
+    assert not stale.exists() and (out / "study.json").exists()

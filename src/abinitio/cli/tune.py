@@ -247,6 +247,10 @@ def tune(args) -> int:
         registry.build_model(config, data)
     created = not os.path.isdir(options["out"])
     os.makedirs(options["out"], exist_ok=True)
+    from abinitio.serialization import temporaries
+
+    for path in temporaries(options["out"]):  # writes a kill cut short (study.json, report)
+        os.remove(path)
     from abinitio.tune import create_study, finished_trials, storage_from_url
 
     try:  # a database driver that is not installed, a server that does not answer
