@@ -140,7 +140,12 @@ class LoopbackFederation:
         # mark by which stop() finds them all
         home = tempfile.mkdtemp(prefix="flwr-home-", dir=os.path.abspath(self.workdir))
         self.home = home
-        self.env = {**os.environ, **FLOWER_ENVIRONMENT, "FLWR_HOME": home}
+        # Flower's processes start others by name (flower-superexec, flwr-serverapp): the
+        # folder of this interpreter's scripts goes first on PATH, so that a venv's
+        # `abinitio` finds them without the venv being activated
+        scripts = os.path.dirname(os.path.abspath(sys.executable))
+        path = os.pathsep.join([scripts, os.environ.get("PATH", "")])
+        self.env = {**os.environ, **FLOWER_ENVIRONMENT, "FLWR_HOME": home, "PATH": path}
         self._previous_sigterm = _raise_on_sigterm()
         self.port = free_port()
         Path(home, "config.toml").write_text(
