@@ -28,12 +28,15 @@ class Transformer(Module):
        \text{out} = \text{Decoder}(\text{tgt}, \text{memory})
 
     Args:
-        d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout,
-        activation, layer_norm_eps, batch_first, norm_first, bias: as in PyTorch.
-        custom_encoder, custom_decoder: modules to use instead of the built stacks.
+        d_model: the embedding size E. ``nhead``, ``num_encoder_layers``,
+            ``num_decoder_layers``, ``dim_feedforward``, ``dropout``, ``activation``,
+            ``layer_norm_eps``, ``batch_first``, ``norm_first`` and ``bias`` are PyTorch's.
+        custom_encoder: a module to use instead of the built encoder stack.
+        custom_decoder: a module to use instead of the built decoder stack.
 
     Shape:
-        src (S, N, E), tgt (T, N, E) (``batch_first``: (N, S, E), (N, T, E)) -> (T, N, E).
+        src (S, N, E) and tgt (T, N, E), or with ``batch_first`` (N, S, E) and (N, T, E);
+        output like tgt.
 
     Example:
         >>> import abinitio as ab
