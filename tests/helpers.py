@@ -24,9 +24,9 @@ def require(module: str):
     try:
         return importlib.import_module(module)
     except ImportError as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must install {module!r} for this test: {error}", pytrace=False)
-        pytest.skip(f"{module} is not installed: {error}", allow_module_level=True)
+        if not os.environ.get("CI"):
+            pytest.skip(f"{module} is not installed: {error}", allow_module_level=True)
+        pytest.fail(f"CI must install {module!r} for this test: {error}", pytrace=False)
 
 
 def random_inputs(shapes, domain=(-2.0, 2.0), dtype=np.float32, rng=None):
