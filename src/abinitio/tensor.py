@@ -146,6 +146,11 @@ class Tensor(TensorMethods):
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` once ``self.grad`` holds every contribution of a backward
+        pass (leaves only), as PyTorch does; returns a handle whose ``remove()`` unregisters it."""
+        return _engine.register_post_accumulate_grad_hook(self, hook)
+
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory with ``self``)."""
         return Tensor._make(self.array, False, None)

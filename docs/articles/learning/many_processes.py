@@ -69,12 +69,13 @@ Where it lives in abinitio
 
 .. implementation::
 
-``DistributedDataParallel`` registers a gradient hook on each parameter; a hook copies
-its gradient into its bucket and, when the bucket is full, starts a non-blocking
-all-reduce; the last hook waits for all buckets and writes the averages into ``.grad``.
-abinitio's engine gives the leaves their gradients at the end of the backward walk, so
-the buckets' messages overlap with each other, not with the whole backward pass as in
-PyTorch. ``abinitio train --distributed`` is the Trainer on every rank: rank 0 alone
+``DistributedDataParallel`` registers a post-accumulate-grad hook on each parameter
+(``Tensor.register_post_accumulate_grad_hook``, PyTorch's name): the engine runs it as
+soon as that parameter's gradient is final, while the backward walk goes on to earlier
+layers. The hook copies the gradient into its bucket and, when the bucket is full, starts
+a non-blocking all-reduce (``Iallreduce``), so the last layers' messages travel while the
+first layers' gradients are computed; the last hook waits for all buckets and writes the
+averages into ``.grad``. ``abinitio train --distributed`` is the Trainer on every rank: rank 0 alone
 prints, writes the checkpoint (atomically) and the report; ``--batch-size`` is the
 global batch.
 """

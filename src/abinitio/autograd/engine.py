@@ -9,6 +9,12 @@ times the incoming gradient: the chain rule), sums the result down to each input
 the user made, such as weights) end up with ``.grad``; intermediate results do not, unless
 they called ``retain_grad()``.
 
+A leaf's post-accumulate-grad hooks (:func:`register_post_accumulate_grad_hook`, PyTorch's
+``Tensor.register_post_accumulate_grad_hook``) run as soon as its last contribution has
+arrived and been added to ``.grad``, before the rest of the walk: DistributedDataParallel
+starts a bucket's all-reduce there. Such a leaf's contributions are counted beforehand
+(one per edge into it); any other leaf gets its ``.grad`` at the end of the walk.
+
 The order comes from an iterative depth-first search, so a graph 10,000 operations deep
 does not hit Python's recursion limit. After the pass each node drops its saved arrays and
 its links (freeing memory); ``retain_graph=True`` keeps them for a second backward.
@@ -17,6 +23,7 @@ its links (freeing memory); ``retain_graph=True`` keeps them for a second backwa
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 
@@ -44,10 +51,14 @@ def _backward(root, gradient, retain_graph, recorder) -> None:
     stored = {id(seed)}
     if root._ctx is None:
         _accumulate(root, _run_hooks(root, seed), stored)
+        _run_post_accumulate_hooks(root)
         return
     grads = {id(root): seed}
     leaf_grads = {}
-    for node in reversed(_topological_order(root)):
+    order = _topological_order(root)
+    # edges still to deliver into each leaf that has post-accumulate hooks (else None)
+    pending = _count_hooked_edges(order) if _post_accumulate_hooks else None
+    for node in reversed(order):
         grad = grads.pop(id(node), None)
         if grad is None:
             continue
@@ -71,6 +82,9 @@ def _backward(root, gradient, retain_graph, recorder) -> None:
         if anomaly._state.enabled:
             anomaly.check_backward(ctx, grad, input_grads)
         for x, gx, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
+            if pending is not None and id(x) in pending:
+                _deliver_hooked(x, gx if needed else None, pending, leaf_grads, stored)
+                continue
             if not needed or gx is None:
                 continue
             if gx.shape != x.array.shape:
@@ -92,6 +106,103 @@ def _backward(root, gradient, retain_graph, recorder) -> None:
             ctx.inputs = ()
     for leaf, grad in leaf_grads.values():
         _accumulate(leaf, _run_hooks(leaf, grad), stored)
+        if pending is not None and id(leaf) in pending:
+            _run_post_accumulate_hooks(leaf)  # a path into it was never walked
+
+
+# ---- post-accumulate-grad hooks --------------------------------------------------------
+# id(leaf) -> (weak reference to the leaf, its hooks); kept here, not on the Tensor, so
+# that a tensor without hooks carries nothing and the walk pays nothing when none exist
+_post_accumulate_hooks: dict = {}
+
+
+def register_post_accumulate_grad_hook(tensor: Tensor, hook):
+    """Call ``hook(tensor)`` after ``tensor.grad`` has received every contribution of a
+    backward pass (PyTorch's ``Tensor.register_post_accumulate_grad_hook``); the hook's
+    return value is ignored. Leaves only. Returns a handle whose ``remove()`` unregisters it.
+    """
+    if tensor._ctx is not None:
+        raise RuntimeError(
+            "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be "
+            f"registered on non-leaf tensors (this one was made by {tensor._ctx.name()})"
+        )
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "register_post_accumulate_grad_hook: this tensor does not require grad"
+        )
+    key = id(tensor)
+    entry = _post_accumulate_hooks.get(key)
+    if entry is None or entry[0]() is not tensor:
+        forget = _forget_hooks_of(key)
+        entry = _post_accumulate_hooks[key] = (weakref.ref(tensor, forget), [])
+    entry[1].append(hook)
+    return _PostAccumulateHandle(key, entry, hook)
+
+
+def _forget_hooks_of(key: int):
+    def forget(reference) -> None:
+        entry = _post_accumulate_hooks.get(key)
+        if entry is not None and entry[0] is reference:
+            del _post_accumulate_hooks[key]
+
+    return forget
+
+
+class _PostAccumulateHandle:
+    def __init__(self, key: int, entry: tuple, hook) -> None:
+        self._key, self._entry, self._hook = key, entry, hook
+
+    def remove(self) -> None:
+        hooks = self._entry[1]
+        if self._hook in hooks:
+            hooks.remove(self._hook)
+        if not hooks and _post_accumulate_hooks.get(self._key) is self._entry:
+            del _post_accumulate_hooks[self._key]
+
+
+def _hooks_of(tensor):
+    entry = _post_accumulate_hooks.get(id(tensor))
+    if entry is None or entry[0]() is not tensor:
+        return None
+    return entry[1]
+
+
+def _run_post_accumulate_hooks(tensor) -> None:
+    hooks = _hooks_of(tensor)
+    for hook in list(hooks or ()):
+        hook(tensor)
+
+
+def _count_hooked_edges(order: list) -> dict:
+    """``{id(leaf): number of edges into it}`` for the leaves with post-accumulate hooks."""
+    pending = {}
+    for node in order:
+        for x in node._ctx.inputs:
+            if isinstance(x, Tensor) and x._ctx is None and _hooks_of(x) is not None:
+                pending[id(x)] = pending.get(id(x), 0) + 1
+    return pending
+
+
+def _deliver_hooked(leaf, gx, pending: dict, leaf_grads: dict, stored: set) -> None:
+    """Add one contribution (or none: ``gx`` None) to a hooked leaf; on its last edge,
+    accumulate into ``.grad`` and run its hooks."""
+    key = id(leaf)
+    if gx is not None:
+        if gx.shape != leaf.array.shape:
+            gx = unbroadcast(gx, leaf.array.shape)
+        if gx.dtype != leaf.array.dtype:
+            gx = gx.astype(leaf.array.dtype)
+        entry = leaf_grads.get(key)
+        if entry is None:
+            leaf_grads[key] = [leaf, gx]
+        else:
+            entry[1] = entry[1] + gx
+    pending[key] -= 1
+    if pending[key] == 0:
+        entry = leaf_grads.pop(key, None)
+        if entry is not None:  # PyTorch runs no hook when no gradient arrived
+            _accumulate(leaf, _run_hooks(leaf, entry[1]), stored)
+            _run_post_accumulate_hooks(leaf)
 
 
 def unbroadcast(grad, shape: tuple, ctx=None):

@@ -18,13 +18,14 @@ How the averaging is organised (PyTorch's design, simplified):
 * at construction rank 0's parameters and buffers are broadcast, so all ranks start equal;
 * the parameters are grouped, last layer first, into *buckets* of about
   ``bucket_cap_mb`` megabytes, each one flat array;
-* a gradient hook on every parameter copies its gradient into its bucket; when a bucket
-  is full its ``all_reduce`` starts at once (non-blocking) while the remaining gradients
-  arrive, and the last hook waits for all buckets and writes the averages into ``.grad``.
-
-abinitio's engine hands the leaves their gradients at the end of the backward walk, so a
-bucket's reduction overlaps with filling the next buckets, not with the whole backward
-pass as in PyTorch; few large messages instead of one per parameter is the main gain.
+* a post-accumulate-grad hook on every parameter (``register_post_accumulate_grad_hook``,
+  run by the engine as soon as that parameter's last contribution is in ``.grad``, while
+  the backward walk goes on to earlier layers) copies the gradient into its bucket; when a
+  bucket is full its ``all_reduce`` starts at once (MPI ``Iallreduce``, non-blocking), so
+  the last layers' messages travel while the first layers' gradients are computed;
+* each hook also tests the reductions in flight (MPI progresses a non-blocking collective
+  only inside MPI calls), and the last hook waits for all buckets and writes the averages
+  into ``.grad``.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ abinitio.distributed.init_process_group('mpi') first
         self._buckets = _buckets(params[::-1], int(bucket_cap_mb * 2**20))
         self._bucket_of = {id(p): b for b in self._buckets for p in b.params}
         self._expected, self._ready = len(params), 0
-        self._handles = [p.register_hook(self._hook_for(p)) for p in params]
+        self._handles = [p.register_post_accumulate_grad_hook(self._hook) for p in params]
 
     # ---- forward ---------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
@@ -168,57 +169,43 @@ abinitio.distributed.init_process_group('mpi') first
         for bucket in self._buckets:
             for p in bucket.params:
                 if id(p) not in reached:
-                    self._fill(bucket, p, None)
+                    self._fill(bucket, p)
 
     # ---- backward --------------------------------------------------------------------
-    def _hook_for(self, param):
-        def hook(grad):
-            if not self.require_backward_grad_sync:
-                return None  # inside no_sync(): gradients accumulate locally
-            self._fill(self._bucket_of[id(param)], param, grad.array)
-            if self._ready == self._expected:
-                return self._finish(param)
-            return None
+    def _hook(self, param) -> None:
+        """``param.grad`` is final for this backward pass: put it in its bucket."""
+        if not self.require_backward_grad_sync:
+            return  # inside no_sync(): gradients accumulate locally
+        self._fill(self._bucket_of[id(param)], param)
+        if self._ready == self._expected:
+            self._finish()
 
-        return hook
-
-    def _fill(self, bucket: _Bucket, param, grad) -> None:
-        """Put ``param.grad + grad`` (what ``.grad`` is about to become) into its slot;
-        start the bucket's all-reduce when it is complete."""
+    def _fill(self, bucket: _Bucket, param) -> None:
+        """Copy ``param.grad`` (zeros if it has none) into its slot; start the bucket's
+        all-reduce when it is complete."""
         slot = bucket.slots[id(param)]
-        local = None if param.grad is None else param.grad.array
-        if grad is None and local is None:
+        if param.grad is None:
             slot[...] = 0
-        elif grad is None:
-            slot[...] = local
-        elif local is None:
-            slot[...] = grad
         else:
-            np.add(local, grad, out=slot)
+            slot[...] = param.grad.array
         bucket.pending -= 1
         self._ready += 1
         if bucket.pending == 0:
             bucket.work = dist.all_reduce(bucket.buffer, async_op=True)
+        for other in self._buckets:
+            if other.work is not None:
+                other.work.is_completed()  # lets MPI move the messages in flight along
 
-    def _finish(self, current):
-        """Wait for every bucket, then make each ``.grad`` the ranks' average. ``current``'s
-        hook is still running: its average is returned, and the engine stores it."""
-        returned = None
+    def _finish(self) -> None:
+        """Wait for every bucket, then make each ``.grad`` the ranks' average (a new
+        array: the old one may still be read by the rest of the backward walk)."""
         for bucket in self._buckets:
             bucket.work.wait()
             bucket.buffer /= self.world_size
             for p in bucket.params:
-                average = bucket.slots[id(p)]
-                if p is current:
-                    p.grad = None  # the engine stores the returned average as .grad
-                    returned = Tensor._make(average.copy(), False, None)
-                elif p.grad is None:
-                    p.grad = Tensor._make(average.copy(), False, None)
-                else:
-                    p.grad.array[...] = average
+                p.grad = Tensor._make(bucket.slots[id(p)].copy(), False, None)
             bucket.pending, bucket.work = len(bucket.params), None
         self._ready = 0
-        return returned
 
     @contextlib.contextmanager
     def no_sync(self):
