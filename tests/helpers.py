@@ -7,7 +7,9 @@ runs on both libraries' tensors; forward values and the gradients of every input
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,6 +29,16 @@ def require(module: str):
         if not os.environ.get("CI"):
             pytest.skip(f"{module} is not installed: {error}", allow_module_level=True)
         pytest.fail(f"CI must install {module!r} for this test: {error}", pytrace=False)
+
+
+def script(name: str):
+    """``scripts/<name>.py`` as a module: a test runs the experiment whose results the
+    README reports over many seeds, on fewer seeds, instead of a copy of it."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"scripts_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def random_inputs(shapes, domain=(-2.0, 2.0), dtype=np.float32, rng=None):
