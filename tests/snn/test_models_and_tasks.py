@@ -6,28 +6,20 @@ import pytest
 
 import abinitio as ab
 from abinitio import nn, snn
-from abinitio.data import DataLoader, TensorDataset, datasets
+from abinitio.data import datasets
 from abinitio.models import MLP
 from abinitio.snn.timing import spike_counts, temporal_order
+from helpers import script
+
+# the training loop and accuracy of the script that reports the timing task over seeds
+snn_timing = script("snn_timing")
+accuracy = snn_timing.accuracy
 
 
 def fit(model, x, y, epochs, lr, batch_size=64, seed=0):
+    """The script's Adam loop, from a fixed seed for the shuffling."""
     ab.manual_seed(seed)
-    optimizer = ab.optim.Adam(model.parameters(), lr=lr)
-    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True)
-    for _ in range(epochs):
-        model.train()
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            nn.functional.cross_entropy(model(xb), yb).backward()
-            optimizer.step()
-    model.eval()
-    return model
-
-
-def accuracy(model, x, y) -> float:
-    with ab.no_grad():
-        return float((model(ab.tensor(x)).numpy().argmax(-1) == y).mean())
+    return snn_timing.fit(model, x, y, epochs, lr, batch_size).eval()
 
 
 def test_digits_rate_coded_lif_network_reaches_95_percent_in_30_epochs():
