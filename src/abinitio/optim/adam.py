@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from abinitio.optim._flat import flat_group
 from abinitio.optim.optimizer import Optimizer, signed_decayed_grad
 
 
@@ -43,6 +44,13 @@ class Adam(Optimizer):
         weight_decay: L2 penalty λ, added to the gradient. Default: 0.
         amsgrad: use the running maximum of ``v`` (AMSGrad). Default: False.
         maximize: maximise the objective instead of minimising it. Default: False.
+        foreach: update each parameter group with a few whole-group NumPy calls, its
+            parameters' arrays (and ``m``, ``v``) made views of flat buffers (PyTorch's
+            ``foreach``: the same numbers as the loop, to the bit). ``None`` (default):
+            wherever it is safe (each parameter's array referenced by its tensor alone,
+            one dtype, every parameter at the same step); ``True``: always; ``False``:
+            the per-parameter loop.
+        fused: accepted for compatibility; ``True`` means ``foreach=True``.
 
     Example:
         >>> import abinitio as ab
@@ -67,6 +75,8 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         amsgrad: bool = False,
         maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
     ) -> None:
         defaults = dict(
             lr=lr,
@@ -76,7 +86,7 @@ class Adam(Optimizer):
             amsgrad=amsgrad,
             maximize=maximize,
         )
-        super().__init__(params, defaults)
+        super().__init__(params, defaults, True if fused else foreach)
 
     def _check_options(self, group: dict) -> None:
         super()._check_options(group)
@@ -92,7 +102,14 @@ class Adam(Optimizer):
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
         loss = self._closure_loss(closure)
-        for p, grad, state, group in self._params_with_grad():
+        looped = []
+        for index, group in enumerate(self.param_groups):
+            flat = flat_group(self, index, group)
+            if flat is None or not self._flat_ready(flat, group):
+                looped.append(group)
+            else:
+                self._step_flat(flat, flat.gradients(), group)
+        for p, grad, state, group in self._params_with_grad(looped):
             lr, eps, amsgrad = group["lr"], group["eps"], group["amsgrad"]
             beta1, beta2 = group["betas"]
             if not state:
@@ -124,6 +141,52 @@ class Adam(Optimizer):
             p -= scratch
         return loss
 
+    def _state_names(self, group: dict) -> list:
+        names = ["exp_avg", "exp_avg_sq"]
+        return names + ["max_exp_avg_sq"] if group["amsgrad"] else names
+
+    def _flat_ready(self, flat, group: dict) -> bool:
+        """Every parameter at the same step, with all its state or none of it."""
+        steps = {self.state[p].get("step") for p in flat.params}
+        return len(steps) == 1 and flat.ready(self.state, self._state_names(group))
+
+    def _step_flat(self, flat, grad, group: dict) -> None:
+        """The loop's body once, on the whole group: ``flat.buffer`` holds every θ, ``grad``
+        every gradient, and m, v are flat too; the same operations, so the same numbers."""
+        lr, eps, amsgrad = group["lr"], group["eps"], group["amsgrad"]
+        beta1, beta2 = group["betas"]
+        if flat.state(self.state, "exp_avg") is None:
+            for name in self._state_names(group):
+                flat.adopt(self.state, name, np.zeros_like(flat.buffer))
+            for p in flat.params:
+                self.state[p]["step"] = 0
+        m = flat.state(self.state, "exp_avg")
+        v = flat.state(self.state, "exp_avg_sq")
+        for p in flat.params:
+            self.state[p]["step"] += 1
+        t = self.state[flat.params[0]]["step"]
+        p = flat.buffer
+        g = self._decayed_grad(p, grad, group)
+        scratch = flat.scratch
+        np.multiply(g, 1 - beta1, out=scratch)
+        np.multiply(m, beta1, out=m)
+        m += scratch  # m ← β1 m + (1 - β1) g
+        np.multiply(g, g, out=scratch)
+        scratch *= 1 - beta2
+        np.multiply(v, beta2, out=v)
+        v += scratch  # v ← β2 v + (1 - β2) g²
+        bias_correction1 = 1 - beta1**t
+        bias_correction2 = 1 - beta2**t
+        if amsgrad:
+            largest = flat.state(self.state, "max_exp_avg_sq")
+            v = np.maximum(largest, v, out=largest)
+        np.sqrt(v, out=scratch)
+        scratch /= math.sqrt(bias_correction2)
+        scratch += eps  # √v̂ + ε
+        np.divide(m, scratch, out=scratch)
+        scratch *= lr / bias_correction1  # γ m̂ / (√v̂ + ε)
+        p -= scratch
+
 
 class AdamW(Adam):
     """AdamW: Adam with *decoupled* weight decay, PyTorch's ``torch.optim.AdamW``.
@@ -147,6 +210,7 @@ class AdamW(Adam):
         weight_decay: decoupled decay rate λ. Default: 1e-2.
         amsgrad: use the running maximum of ``v`` (AMSGrad). Default: False.
         maximize: maximise the objective instead of minimising it. Default: False.
+        foreach, fused: as in :class:`Adam` (flat buffers wherever safe, by default).
 
     Example:
         >>> import abinitio as ab
@@ -170,8 +234,12 @@ class AdamW(Adam):
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
         maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+        super().__init__(
+            params, lr, betas, eps, weight_decay, amsgrad, maximize, foreach, fused
+        )
 
     def _decayed_grad(self, p, grad, group: dict):
         """AdamW's weight decay shrinks θ itself: θ ← θ (1 - γ λ); the gradient is unchanged."""

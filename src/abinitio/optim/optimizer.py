@@ -73,7 +73,10 @@ class Optimizer:
     See the article docs/articles/learning/gradient_descent.py.
     """
 
-    def __init__(self, params, defaults: dict) -> None:
+    def __init__(self, params, defaults: dict, foreach=None) -> None:
+        # foreach: None (flat buffers where safe), True (always), False (the loop); see _flat
+        self.foreach = foreach
+        self._flat = {}  # group index -> FlatGroup
         if isinstance(params, Tensor):
             raise TypeError(
                 "params must be an iterable of Tensors or dicts, received a single Tensor: "
@@ -148,9 +151,19 @@ class Optimizer:
 
         ``set_to_none=True`` (the default) sets every ``.grad`` to ``None``: cheaper, and
         ``step`` skips parameters without a gradient. ``set_to_none=False`` gives each a new
-        array of zeros (never writing into the old one, which may be shared).
+        array of zeros (never writing into the old one, which may be shared); on the flat
+        path those zeros are views of the group's flat gradient, so that backward adds
+        into them in place and ``step`` need not gather the gradients.
         """
-        for group in self.param_groups:
+        for index, group in enumerate(self.param_groups):
+            flat = self._flat.get(index)
+            params = group["params"]
+            whole = flat is not None and flat.intact(params)
+            if not set_to_none and whole and all(p.grad is not None for p in params):
+                flat.grad.fill(0)
+                for p, view in zip(flat.params, flat.grad_views):
+                    p.grad = Tensor._make(view, False, None)
+                continue
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -170,10 +183,11 @@ class Optimizer:
         with enable_grad():
             return closure()
 
-    def _params_with_grad(self):
+    def _params_with_grad(self, groups=None):
         """Yield ``(p, grad, state, group)`` for each parameter that has a gradient: its array,
-        its gradient's array (read only), its state dict (empty at first) and its group."""
-        for group in self.param_groups:
+        its gradient's array (read only), its state dict (empty at first) and its group
+        (of ``groups``, by default every group)."""
+        for group in self.param_groups if groups is None else groups:
             for param in group["params"]:
                 if param.grad is not None:
                     yield param.array, param.grad.array, self.state[param], group

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from abinitio.optim._flat import flat_group
 from abinitio.optim.optimizer import Optimizer, signed_decayed_grad
 
 
@@ -37,6 +38,12 @@ class SGD(Optimizer):
         weight_decay: L2 penalty λ. Default: 0.
         nesterov: use Nesterov momentum (needs μ > 0 and τ = 0). Default: False.
         maximize: maximise the objective instead of minimising it. Default: False.
+        foreach: update each parameter group with a few whole-group NumPy calls, its
+            parameters' arrays made views of one flat buffer (PyTorch's ``foreach``: the
+            same numbers as the loop, to the bit). ``None`` (default): wherever it is
+            safe (each parameter's array referenced by its tensor alone, one dtype);
+            ``True``: always; ``False``: the per-parameter loop.
+        fused: accepted for compatibility; ``True`` means ``foreach=True``.
 
     Example:
         >>> import abinitio as ab
@@ -63,6 +70,8 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         nesterov: bool = False,
         maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
     ) -> None:
         defaults = dict(
             lr=lr,
@@ -72,7 +81,7 @@ class SGD(Optimizer):
             nesterov=nesterov,
             maximize=maximize,
         )
-        super().__init__(params, defaults)
+        super().__init__(params, defaults, True if fused else foreach)
 
     def _check_options(self, group: dict) -> None:
         super()._check_options(group)
@@ -86,7 +95,17 @@ class SGD(Optimizer):
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
         loss = self._closure_loss(closure)
-        for p, grad, state, group in self._params_with_grad():
+        looped = []
+        for index, group in enumerate(self.param_groups):
+            flat = flat_group(self, index, group)
+            names = ["momentum_buffer"] if group["momentum"] != 0 else []
+            if flat is None or not flat.ready(self.state, names):
+                looped.append(group)
+            elif self._momentum_only(group) and flat.state(self.state, names[0]) is not None:
+                self._step_flat_momentum(flat, group)
+            else:
+                self._step_flat(flat, flat.gradients(), group)
+        for p, grad, state, group in self._params_with_grad(looped):
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             g = signed_decayed_grad(grad, p, group["weight_decay"], group["maximize"])
             if momentum != 0:
@@ -102,3 +121,51 @@ class SGD(Optimizer):
                     g = b
             p -= lr * g
         return loss
+
+    @staticmethod
+    def _momentum_only(group: dict) -> bool:
+        return (
+            group["momentum"] != 0
+            and group["dampening"] == 0
+            and group["weight_decay"] == 0
+            and not group["maximize"]
+            and not group["nesterov"]
+        )
+
+    def _step_flat_momentum(self, flat, group: dict) -> None:
+        """Plain momentum, ``b ← μ b + g; θ ← θ - γ b``, without gathering the gradients
+        (one pass less): ``b += g`` runs per parameter, into ``b``'s views."""
+        b, views = flat.states["momentum_buffer"]
+        np.multiply(b, group["momentum"], out=b)
+        for view, p in zip(views, flat.params):
+            view += p.grad.array
+        np.multiply(b, group["lr"], out=flat.scratch)
+        flat.buffer -= flat.scratch
+
+    def _step_flat(self, flat, grad, group: dict) -> None:
+        """The loop's body once, on the whole group: ``flat.buffer`` holds every θ and
+        ``grad`` every gradient; the same operations, so the same numbers."""
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        p = flat.buffer
+        g = signed_decayed_grad(grad, p, group["weight_decay"], group["maximize"])
+        step = flat.scratch
+        if momentum != 0:
+            b = flat.state(self.state, "momentum_buffer")
+            if b is not None:
+                np.multiply(b, momentum, out=b)
+                if dampening == 0:
+                    b += g
+                else:
+                    np.multiply(g, 1 - dampening, out=step)
+                    b += step
+            else:
+                b = np.copy(g)
+                flat.adopt(self.state, "momentum_buffer", b)
+            if group["nesterov"]:
+                np.multiply(b, momentum, out=step)
+                np.add(g, step, out=step)
+                g = step
+            else:
+                g = b
+        np.multiply(g, lr, out=step)
+        p -= step
