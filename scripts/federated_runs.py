@@ -5,12 +5,14 @@ processes on 127.0.0.1), on the digits with the MLP:
   of the same model on the same data (the run's own baseline);
 * ``speed``: the README's command, 10 clients, Dirichlet(0.5), FedAvg, 20 rounds: wall time
   and the share outside local training;
-* ``skew``: Dirichlet(0.1), FedAvg vs FedProx vs FedAdam, 30 rounds each;
+* ``skew``: Dirichlet(0.1), FedAvg vs FedProx (mu 0.001, 0.01) vs FedAdam (eta 0.003,
+  0.03; tau 1e-3), ``--skew-rounds`` (10) each;
 * ``faults``: 3 of 10 clients fail every round (one raises, one hangs past the round
   timeout, one sends NaN), against the same run without faults.
 
     python scripts/federated_runs.py [--experiments dirichlet,speed,skew,faults]
-                                     [--rounds 30] [--out runs/federated-results]
+                                     [--rounds 30] [--skew-rounds 10]
+                                     [--out runs/federated-results]
 
 Writes ``results.json`` in ``--out`` (one entry per run: final and per-round accuracy, the
 baseline, seconds) and prints a table. Run it with ``nice``: it starts 11 processes per run.
@@ -46,15 +48,25 @@ def one_run(out_root: str, name: str, extra: list[str]) -> dict:
             **{k: v for k, v in summary.items() if k != "label_counts"}}  # fmt: skip
 
 
-def experiments(rounds: int) -> dict:
-    r = str(rounds)
+SKEW_GRID = [("fedavg", "fedavg", []),
+             ("fedprox-mu0.001", "fedprox", ["--strategy-option", "proximal_mu=0.001"]),
+             ("fedprox-mu0.01", "fedprox", ["--strategy-option", "proximal_mu=0.01"]),
+             ("fedadam-eta0.003", "fedadam", ["--strategy-option", "eta=0.003"]),
+             ("fedadam-eta0.03", "fedadam", ["--strategy-option", "eta=0.03"])]  # fmt: skip
+
+
+def experiments(rounds: int, skew_rounds: int = 10) -> dict:
+    r, skew = str(rounds), str(skew_rounds)
     return {
         "dirichlet": [(f"fedavg-alpha0.5-{r}", ["--partition", "dirichlet:0.5", "--rounds", r])],
         # the README's command: also the speed measurement
         "speed": [("fedavg-alpha0.5-20", ["--partition", "dirichlet:0.5", "--rounds", "20"])],
-        "skew": [(f"{s}-alpha0.1-{r}", ["--partition", "dirichlet:0.1", "--rounds", r,
-                                    "--strategy", s, "--no-baseline" if s != "fedavg" else
-                                    "--baseline"]) for s in ("fedavg", "fedprox", "fedadam")],
+        # Dirichlet(0.1): FedAvg against a small grid of FedProx's mu and FedAdam's eta
+        "skew": [(f"{name}-alpha0.1-{skew}", ["--partition", "dirichlet:0.1", "--rounds", skew,
+                                              "--strategy", strategy, *option,
+                                              "--baseline" if strategy == "fedavg"
+                                              else "--no-baseline"])
+                 for name, strategy, option in SKEW_GRID],
         # the hanging client makes every round last the whole timeout; fault-free rounds take
         # about 50 s on the 2 shared cores this was measured on
         "faults": [(f"faults-3-of-10-{r}", ["--partition", "dirichlet:0.5", "--rounds", r,
@@ -68,12 +80,13 @@ def main_script() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experiments", default="dirichlet,speed,skew,faults")
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--skew-rounds", type=int, default=10, help="rounds of the skew grid")
     parser.add_argument("--out", default="runs/federated-results")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "results.json")
     results = json.loads(Path(path).read_text("utf-8")) if os.path.exists(path) else {}
-    table = experiments(args.rounds)
+    table = experiments(args.rounds, args.skew_rounds)
     for experiment in args.experiments.split(","):
         for name, extra in table[experiment]:
             results[name] = one_run(args.out, name, extra)

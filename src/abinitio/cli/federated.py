@@ -43,9 +43,9 @@ def add_parser(commands) -> None:
                      "fedadagrad, fedavgm, fedtrimmedavg, fedmedian, krum")  # fmt: skip
     fed.add_argument("--strategy-option", action="append", default=[], metavar="NAME=VALUE",
                      help="an option of Flower's strategy, e.g. proximal_mu=0.01 or eta=0.1")
-    fed.add_argument("--local-epochs", type=int, default=2)
+    fed.add_argument("--local-epochs", type=int, default=5)
     fed.add_argument("--batch-size", type=int, default=32, help="local batch (0: whole partition)")
-    fed.add_argument("--lr", type=float, default=0.1, help="local SGD learning rate")
+    fed.add_argument("--lr", type=float, default=0.2, help="local SGD learning rate")
     fed.add_argument("--momentum", type=float, default=0.0, help="local SGD momentum")
     fed.add_argument("--fraction", type=float, default=1.0, help="clients sampled per round")
     fed.add_argument("--min-clients", type=int, help="clients a round needs (default: all)")
@@ -340,7 +340,8 @@ def run_federation(options, out) -> tuple[float, float]:
     started = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     timeout = options["num-server-rounds"] * (2 * options["round-timeout"] + 60) + 120
-    with LoopbackFederation(node_configs(options), work) as federation:
+    with LoopbackFederation(node_configs(options), work,
+                            preload=("abinitio.cli.federated_app",)) as federation:
         code = federation.run(app_dir, timeout=timeout)
     if code != 0:
         log = os.path.join(work, "flwr-run.log")

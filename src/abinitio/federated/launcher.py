@@ -83,6 +83,12 @@ class LoopbackFederation:
             Flower's own entry point with its fixed 3 s idle sleep capped at 0.25 s (on one
             machine that sleep, not the work, would set a round's length); False runs the
             stock ``flower-supernode``.
+        fork_clientapps: run each SuperNode with ``--isolation process`` beside a SuperExec
+            of :mod:`abinitio.federated._superexec`, which forks every ClientApp process
+            from a parent that has imported Flower (and ``preload``) once, instead of
+            starting ``flwr-clientapp`` afresh per message; False keeps Flower's default
+            (``--isolation subprocess``).
+        preload: modules that SuperExec imports before forking (the ClientApp's module).
 
     Example (not run here: it starts processes)::
 
@@ -94,11 +100,13 @@ class LoopbackFederation:
     """
 
     def __init__(self, node_configs: list[dict], workdir: str, log=print,
-                 prompt_polling: bool = True) -> None:  # fmt: skip
+                 prompt_polling: bool = True, fork_clientapps: bool = True,
+                 preload: tuple[str, ...] = ()) -> None:  # fmt: skip
         if not node_configs:
             raise ValueError("LoopbackFederation needs at least one SuperNode")
         self.node_configs, self.workdir, self._log = list(node_configs), workdir, log
         self.prompt_polling = prompt_polling
+        self.fork_clientapps, self.preload = fork_clientapps, tuple(preload)
         self.processes: list[subprocess.Popen] = []
         self.groups: list[int] = []  # every process group ever started (for checks)
         self.home = None
@@ -160,10 +168,17 @@ class LoopbackFederation:
             pairs = " ".join(f"{k}={_toml_value(v)}" for k, v in node_config.items())
             supernode = ([sys.executable, "-m", "abinitio.federated._supernode"]
                          if self.prompt_polling else [_executable("flower-supernode")])  # fmt: skip
+            runtime_port = free_port()
+            isolation = ["--isolation", "process"] if self.fork_clientapps else []
             self._spawn([*supernode, "--insecure", "--superlink",
                          f"{LOOPBACK}:{self.port}", "--host", LOOPBACK, "--port",
-                         str(free_port()), "--node-config", pairs],
+                         str(runtime_port), *isolation, "--node-config", pairs],
                         f"supernode-{i}.log")  # fmt: skip
+            if self.fork_clientapps:
+                preload = [arg for module in self.preload for arg in ("--preload", module)]
+                self._spawn([sys.executable, "-m", "abinitio.federated._superexec", *preload,
+                             "--insecure", "--runtime-api-address",
+                             f"{LOOPBACK}:{runtime_port}"], f"superexec-{i}.log")  # fmt: skip
         self.log(f"SuperLink on {LOOPBACK}:{self.port}, {len(self.node_configs)} SuperNodes")
 
     def _wait_listening(self, port: int, what: str, seconds: float = 60.0) -> None:
