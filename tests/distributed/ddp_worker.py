@@ -97,6 +97,17 @@ def collectives(out_dir: str) -> None:
         strict(a)
     except RuntimeError as error:
         seen["strict"] = str(error)
+    # overlap: when the first layer's weight gets its gradient (the last of the walk), the
+    # last layer's bucket is already being reduced
+    deep = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    first = deep[0].weight
+    started = []
+    first.register_post_accumulate_grad_hook(  # before DDP's hook on it: runs first
+        lambda t: started.append([b.work is not None for b in overlapped._buckets])
+    )
+    overlapped = nn.parallel.DistributedDataParallel(deep, bucket_cap_mb=1e-5)
+    overlapped(a).pow(2).sum().backward()
+    seen["buckets_started_before_first_layer"] = started
     dist.barrier()
     if rank == 0:
         with open(os.path.join(out_dir, "collectives.json"), "w") as handle:

@@ -168,3 +168,6 @@ def test_collectives_and_ddp_options_on_two_ranks(tmp_path):
     assert seen["no_sync_error"] < 1e-6
     assert seen["spare_grad"] == [[0.0, 0.0, 0.0]]
     assert "gave gradients to only 2 of 4 parameters" in seen["strict"]
+    # buckets last layer first, one parameter each: [b2, w2, b1, w1]; when w1's gradient
+    # is final, b2's and w2's all-reduces have started (during the backward pass)
+    assert seen["buckets_started_before_first_layer"] == [[True, True, False, False]]
