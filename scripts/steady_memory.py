@@ -84,8 +84,10 @@ def small_step(name: str):
         data = [(rng.standard_normal((32, 64)), rng.integers(0, 10, 32)) for _ in range(4)]
         return _classifier_step(model, ab.optim.SGD(model.parameters(), 0.01, 0.9), data)
     if name == "lenet":
-        model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                              nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4 * 8 * 8, 10))  # fmt: skip
+        model = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4 * 8 * 8, 10),
+        )  # fmt: skip
         data = [(rng.standard_normal((8, 1, 16, 16)), rng.integers(0, 10, 8)) for _ in range(4)]
         return _classifier_step(model, ab.optim.SGD(model.parameters(), 0.01, 0.9), data)
     if name == "gru":
@@ -135,7 +137,7 @@ def main(argv=None) -> dict:
         trace = " ".join(f"{rss / 2**20:.1f}" for _, rss in r["samples"])
         print(f"{name:12s} RSS after warm-up {r['after_warmup'] / 2**20:8.1f} MiB, peak "
               f"{r['peak'] / 2**20:8.1f} MiB, growth {r['growth'] / 2**20:6.2f} MiB "
-              f"({r['seconds']:.0f} s); MiB every {args.every} steps: {trace}", flush=True)  # fmt: skip
+              f"({r['seconds']:.0f} s); MiB every {args.every} steps: {trace}")  # fmt: skip
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     if args.json:
         tmp = args.json.with_suffix(".tmp")

@@ -33,8 +33,8 @@ def test_hooks_run_in_torch_order_with_final_gradients():
     assert [i for i, _ in seen["ours"]] == [i for i, _ in seen["torch"]] == [1, 0]
     for (_, mine), (_, reference) in zip(seen["ours"], seen["torch"]):
         np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
-    for mine, p in zip(seen["ours"], ours):
-        np.testing.assert_array_equal(mine[1], ours[mine[0]].grad.array)  # what .grad ends as
+    for index, grad in seen["ours"]:
+        np.testing.assert_array_equal(grad, ours[index].grad.array)  # what .grad ends as
 
 
 def test_hook_runs_before_the_walk_reaches_other_leaves():

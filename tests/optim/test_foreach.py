@@ -4,11 +4,10 @@ to (or rebuilds from) the loop whenever the views it relies on are gone."""
 
 import numpy as np
 import pytest
+from test_optimizers import ab_params, loss_fn, problem, torch_params, train, train_torch
 
 import abinitio as ab
 from abinitio import optim
-from test_optimizers import ab_params, loss_fn, problem, torch_params, train, train_torch
-
 from abinitio.nn import functional as F
 
 CASES = [
