@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 
+import bench_train
 import numpy as np
 
 import abinitio as ab
 import abinitio.optim  # noqa: F401
-import bench_train
 from common import compare, environment, limit_threads, load_average, try_import_torch
 
 
