@@ -11,6 +11,8 @@ with its own epochs (30 for the MLP on digits), the pruned trials and the wall t
 """
 
 import argparse
+import json
+import os
 import time
 
 import numpy as np
@@ -28,6 +30,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--cv", type=int, default=0, help="k-fold scored trials (0: holdout)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--tail", type=int, default=5,
+                        help="last epochs averaged into a trial's score (1: the last alone)")
+    parser.add_argument("--json", help="append each seed's record to this JSON-lines file")
     args = parser.parse_args()
     import optuna
 
@@ -42,8 +47,11 @@ def main() -> None:
 
         base = tuning.base_config(options)  # the recipe, with --epochs per trial
         study = create_study(None, None, seed=seed, epochs=base.epochs)
-        study.optimize(tuning.objective_for(options, data), n_trials=args.trials)
+        objective = tuning.objective_for(options, data)
+        objective.tail = min(args.tail, objective.epochs)
+        study.optimize(objective, n_trials=args.trials, catch=(Exception,))
         pruned = sum(t.state.name == "PRUNED" for t in study.trials)
+        failed = sum(t.state.name == "FAIL" for t in study.trials)
         tuned = tuning.trial_config(base, study.best_params)
         default = tuning.base_config({**options, "epochs": None})  # abinitio train's recipe
         scores = {
@@ -58,11 +66,21 @@ def main() -> None:
         table = "  ".join(
             f"{k} {np.mean(v):.4f} ± {np.std(v, ddof=1):.4f}" for k, v in scores.items()
         )
+        seconds = time.perf_counter() - started
         print(
-            f"seed {seed}: {table}  pruned {pruned}/{args.trials}  "
-            f"{time.perf_counter() - started:.0f} s  best {study.best_params}",
+            f"seed {seed}: {table}  pruned {pruned}/{args.trials} failed {failed}  "
+            f"{seconds:.0f} s  best {study.best_params}",
             flush=True,
         )
+        print("  folds: " + "  ".join(f"{k} {np.round(v, 4).tolist()}" for k, v in scores.items()))
+        if args.json:
+            record = {"seed": seed, "model": args.model, "trials": args.trials,
+                      "epochs": base.epochs, "cv": args.cv, "tail": objective.tail,
+                      "pruned": pruned, "failed": failed, "seconds": round(seconds, 1),
+                      "load": os.getloadavg()[0], "best": study.best_params,
+                      "fold_accuracy": {k: list(v) for k, v in scores.items()}}  # fmt: skip
+            with open(args.json, "a") as file:
+                file.write(json.dumps(record) + "\n")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@
    never used while tuning), and run trials until the study holds ``--trials`` finished
    (complete or pruned) ones: a resumed study only runs the ones it lacks. Each trial
    trains with the Trainer, reports the validation loss after every epoch, and may be
-   pruned; one that crashes is recorded as failed and the study goes on.
+   pruned; it is scored by the mean validation loss of its last 5 epochs (the retraining
+   keeps the final weights: see :class:`abinitio.tune.Objective`); one that crashes or
+   diverges is recorded as failed and the study goes on.
 3. Retrain the best configuration on the whole training split with ``abinitio train``:
    ``OUT/best-trial-K`` is an ordinary run directory (``abinitio evaluate`` works on it);
    a resumed study whose best trial is unchanged keeps the one it has.
