@@ -190,6 +190,41 @@ def test_reference_conv2d_agrees_with_the_fast_one(options):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=RTOL, atol=ATOL)
 
 
+@pytest.mark.parametrize("block_numbers", [1 << 18, 2000, 40], ids=["whole", "rows", "pieces"])
+@pytest.mark.parametrize(
+    "c_in, c_out, kernel, options",
+    [
+        (4, 6, (3, 3), dict(padding=1)),  # dL/dx as a convolution of g
+        (2, 8, (5, 5), dict()),  # dL/dx by col2im: many more outputs than inputs
+        (4, 6, (3, 3), dict(stride=2, padding=1, groups=2)),  # col2im, strided
+    ],
+    ids=["same", "valid", "strided"],
+)
+def test_blocks_and_input_gradient_routes_agree_with_the_reference(
+    monkeypatch, block_numbers, c_in, c_out, kernel, options
+):
+    """Conv2d runs im2col and its GEMMs on blocks of output positions sized by
+    ``im2col.BLOCK_NUMBERS`` (whole output rows, or pieces of one row when a row is too
+    large) and takes dL/dx by one of two routes: every split and both routes give the
+    composed reference's numbers."""
+    from abinitio.ops import im2col
+
+    monkeypatch.setattr(im2col, "BLOCK_NUMBERS", block_numbers)
+    shapes = _conv_shapes(c_in, c_out, options.get("groups", 1), (9, 10), kernel)
+    shapes[0] = (3,) + shapes[0][1:]
+    fast = [ab.tensor(a, requires_grad=True) for a in random_inputs(shapes)]
+    slow = [ab.tensor(a, requires_grad=True) for a in random_inputs(shapes)]
+    y_fast, y_slow = F.conv2d(*fast, **options), _reference_conv2d(*slow, **options)
+    np.testing.assert_allclose(
+        y_fast.detach().numpy(), y_slow.detach().numpy(), rtol=RTOL, atol=ATOL
+    )
+    weights = ab.tensor(np.random.default_rng(4).standard_normal(y_fast.shape))
+    (y_fast * weights).sum().backward()
+    (y_slow * weights).sum().backward()
+    for a, b in zip(fast, slow):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=RTOL, atol=ATOL)
+
+
 def _zeros(*shape):
     return ab.zeros(*shape)
 

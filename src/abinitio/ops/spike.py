@@ -76,6 +76,17 @@ class Spike(Function):
         return g * ctx.surrogate.derivative(u)
 
 
+def _empty_pair_like(x):
+    """An empty (2, *x.shape) array whose two halves lie in memory in the axis order of
+    ``x``: a convolution's batch-innermost output (see ops/im2col.py) gives spikes and
+    membranes laid out the same way, so that the step loop, the next convolution and the
+    backward all read them without transposing copies."""
+    xp = get_array_module(x)
+    order = sorted(range(x.ndim), key=lambda axis: -abs(x.strides[axis]))
+    base = xp.empty((2,) + tuple(x.shape[axis] for axis in order), dtype=x.dtype)
+    return base.transpose((0,) + tuple(1 + order.index(axis) for axis in range(x.ndim)))
+
+
 class LeakyLayer(Function):
     """A layer of LIF neurons over all T steps in one node: the loop of
     :func:`_reference_leaky_layer` in NumPy, and its backward by hand.
@@ -105,7 +116,7 @@ class LeakyLayer(Function):
         b = xp.clip(xp.asarray(beta), 0, 1).astype(x.dtype, copy=False)
         theta = xp.asarray(threshold, dtype=x.dtype)
         mem = xp.zeros_like(x[0]) if mem0 is None else xp.broadcast_to(mem0, x[0].shape)
-        out = xp.empty((2, *x.shape), dtype=x.dtype)
+        out = _empty_pair_like(x)
         spikes, mems = out[0], out[1]
         previous = (mem > theta).astype(x.dtype)
         for t in range(len(x)):
@@ -134,10 +145,10 @@ class LeakyLayer(Function):
         mem_start = xp.zeros_like(mems[0]) if mem0 is None else xp.broadcast_to(mem0, mems[0].shape)
         gs = g[0] if ctx.output == "both" else g
         a = gs * ctx.surrogate.derivative(mems - theta)
-        du = a + g[1] if ctx.output == "both" else a.copy()  # e_t, then dU_t in place
+        du = a + g[1] if ctx.output == "both" else a.copy(order="K")  # e_t, then dU_t
         s_start = (mem_start > theta).astype(mems.dtype)
-        s_prev = xp.concatenate([s_start[None], spikes[:-1]])  # S_{t-1} = the reset r_t
-        u_prev = xp.concatenate([mem_start[None], mems[:-1]])
+        s_prev = _shifted(s_start, spikes)  # S_{t-1} = the reset r_t
+        u_prev = _shifted(mem_start, mems)
         if ctx.reset == "zero":
             carry = b * (1 - s_prev)  # c_t for every t
             u_prev = u_prev * (1 - s_prev)
@@ -157,6 +168,15 @@ class LeakyLayer(Function):
             if ctx.reset == "subtract":
                 dtheta -= (s_prev * du).sum(axis=0)
         return du, dmem0, dbeta, dtheta
+
+
+def _shifted(first, steps):
+    """[first, steps[0], ..., steps[T-2]]: the steps one later, in the memory layout of
+    ``steps`` (``concatenate`` would return them in C order)."""
+    out = get_array_module(steps).empty_like(steps)
+    out[0] = first
+    out[1:] = steps[:-1]
+    return out
 
 
 def spike(u, surrogate):
