@@ -23,7 +23,6 @@ its links (freeing memory); ``retain_graph=True`` keeps them for a second backwa
 from __future__ import annotations
 
 import math
-import weakref
 
 import numpy as np
 
@@ -111,9 +110,17 @@ def _backward(root, gradient, retain_graph, recorder) -> None:
 
 
 # ---- post-accumulate-grad hooks --------------------------------------------------------
-# id(leaf) -> (weak reference to the leaf, its hooks); kept here, not on the Tensor, so
-# that a tensor without hooks carries nothing and the walk pays nothing when none exist
-_post_accumulate_hooks: dict = {}
+# They live in the tensor's own hook list, wrapped so that _run_hooks passes them by (a
+# hook that refers to its tensor then forms a cycle the garbage collector frees, as with
+# register_hook). The count only lets the walk skip the edge counting when none exist.
+_post_accumulate_hooks = 0
+
+
+class _PostAccumulate:
+    __slots__ = ("hook",)
+
+    def __init__(self, hook) -> None:
+        self.hook = hook
 
 
 def register_post_accumulate_grad_hook(tensor: Tensor, hook):
@@ -121,6 +128,7 @@ def register_post_accumulate_grad_hook(tensor: Tensor, hook):
     backward pass (PyTorch's ``Tensor.register_post_accumulate_grad_hook``); the hook's
     return value is ignored. Leaves only. Returns a handle whose ``remove()`` unregisters it.
     """
+    global _post_accumulate_hooks
     if tensor._ctx is not None:
         raise RuntimeError(
             "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be "
@@ -130,46 +138,35 @@ def register_post_accumulate_grad_hook(tensor: Tensor, hook):
         raise RuntimeError(
             "register_post_accumulate_grad_hook: this tensor does not require grad"
         )
-    key = id(tensor)
-    entry = _post_accumulate_hooks.get(key)
-    if entry is None or entry[0]() is not tensor:
-        forget = _forget_hooks_of(key)
-        entry = _post_accumulate_hooks[key] = (weakref.ref(tensor, forget), [])
-    entry[1].append(hook)
-    return _PostAccumulateHandle(key, entry, hook)
-
-
-def _forget_hooks_of(key: int):
-    def forget(reference) -> None:
-        entry = _post_accumulate_hooks.get(key)
-        if entry is not None and entry[0] is reference:
-            del _post_accumulate_hooks[key]
-
-    return forget
+    if tensor._hooks is None:
+        tensor._hooks = []
+    wrapped = _PostAccumulate(hook)
+    tensor._hooks.append(wrapped)
+    _post_accumulate_hooks += 1
+    return _PostAccumulateHandle(tensor._hooks, wrapped)
 
 
 class _PostAccumulateHandle:
-    def __init__(self, key: int, entry: tuple, hook) -> None:
-        self._key, self._entry, self._hook = key, entry, hook
+    def __init__(self, hooks: list, wrapped) -> None:
+        self._hooks, self._wrapped = hooks, wrapped
 
     def remove(self) -> None:
-        hooks = self._entry[1]
-        if self._hook in hooks:
-            hooks.remove(self._hook)
-        if not hooks and _post_accumulate_hooks.get(self._key) is self._entry:
-            del _post_accumulate_hooks[self._key]
+        global _post_accumulate_hooks
+        if self._wrapped in self._hooks:
+            self._hooks.remove(self._wrapped)
+            _post_accumulate_hooks -= 1
 
 
 def _hooks_of(tensor):
-    entry = _post_accumulate_hooks.get(id(tensor))
-    if entry is None or entry[0]() is not tensor:
+    """The tensor's post-accumulate hooks, or None."""
+    if not tensor._hooks:
         return None
-    return entry[1]
+    hooks = [h.hook for h in tensor._hooks if type(h) is _PostAccumulate]
+    return hooks or None
 
 
 def _run_post_accumulate_hooks(tensor) -> None:
-    hooks = _hooks_of(tensor)
-    for hook in list(hooks or ()):
+    for hook in _hooks_of(tensor) or ():
         hook(tensor)
 
 
@@ -283,6 +280,8 @@ def _run_hooks(tensor: Tensor, grad):
     if not tensor._hooks:
         return grad
     for hook in tensor._hooks:
+        if type(hook) is _PostAccumulate:
+            continue  # runs after accumulation, not on the incoming gradient
         result = hook(Tensor._make(grad, False, None))
         if result is not None:
             grad = array_of(result)
