@@ -1,7 +1,5 @@
 """End to end: a two-hidden-layer MLP with He initialisation and Adam learns two moons."""
 
-import time
-
 import numpy as np
 
 import abinitio as ab
@@ -11,7 +9,6 @@ from abinitio.data.datasets import moons
 
 
 def test_mlp_with_he_init_and_adam_learns_two_moons():
-    start = time.perf_counter()
     rng = np.random.default_rng(0)
     x_train, y_train, x_test, y_test = moons(1500, noise=0.2, test_fraction=1 / 3, seed=0)
     model = nn.Sequential(
@@ -37,4 +34,3 @@ def test_mlp_with_he_init_and_adam_learns_two_moons():
         predictions = model(ab.tensor(x_test)).argmax(1).numpy()
     accuracy = (predictions == y_test).mean()
     assert accuracy > 0.97, f"test accuracy {accuracy:.3f}"
-    assert time.perf_counter() - start < 5.0
