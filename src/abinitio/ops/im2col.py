@@ -187,11 +187,13 @@ def col2im(columns, padded_shape, kernel, stride, dilation, out_size):
     return grad.transpose(3, 0, 1, 2)
 
 
-# Columns of one block take about this many numbers (1 MiB of float32): GEMMs whose
+# Columns of one block take about this many numbers (2 MiB of float32): GEMMs whose
 # operands stay in the core's cache run two to three times faster than on the whole image
 # at these sizes (measured on AVX-512 OpenBLAS: (16, 144) @ (144, P) at 58 GFLOP/s with
-# P = 2048, 26 GFLOP/s with P = 32768).
-BLOCK_NUMBERS = 1 << 18
+# P = 2048, 26 GFLOP/s with P = 32768). A ResNet-8 step, 1 / 2 BLAS threads, ms: blocks of
+# 2^18 numbers 73 / 64, 2^19 72 / 55, 2^20 79 / 60 (at 2 threads BLAS splits each GEMM,
+# and smaller blocks give each thread too little work).
+BLOCK_NUMBERS = 1 << 19
 
 
 def column_blocks(out_size, n: int, rows: int):
