@@ -110,36 +110,41 @@ class Adam(Optimizer):
             else:
                 self._step_flat(flat, flat.gradients(), group)
         for p, grad, state, group in self._params_with_grad(looped):
-            lr, eps, amsgrad = group["lr"], group["eps"], group["amsgrad"]
-            beta1, beta2 = group["betas"]
             if not state:
                 state["step"] = 0
                 state["exp_avg"] = np.zeros_like(p)
                 state["exp_avg_sq"] = np.zeros_like(p)
-                if amsgrad:
+                if group["amsgrad"]:
                     state["max_exp_avg_sq"] = np.zeros_like(p)
-            m, v = state["exp_avg"], state["exp_avg_sq"]
             state["step"] += 1
-            t = state["step"]
             g = self._decayed_grad(p, grad, group)
-            scratch = np.multiply(g, 1 - beta1)
-            np.multiply(m, beta1, out=m)
-            m += scratch  # m ← β1 m + (1 - β1) g
-            np.multiply(g, g, out=scratch)
-            scratch *= 1 - beta2
-            np.multiply(v, beta2, out=v)
-            v += scratch  # v ← β2 v + (1 - β2) g²
-            bias_correction1 = 1 - beta1**t
-            bias_correction2 = 1 - beta2**t
-            if amsgrad:
-                v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            np.sqrt(v, out=scratch)
-            scratch /= math.sqrt(bias_correction2)
-            scratch += eps  # √v̂ + ε
-            np.divide(m, scratch, out=scratch)
-            scratch *= lr / bias_correction1  # γ m̂ / (√v̂ + ε)
-            p -= scratch
+            moments = state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")
+            self._update(p, g, *moments, np.empty_like(g), state["step"], group)
         return loss
+
+    @staticmethod
+    def _update(p, g, m, v, largest, scratch, t: int, group: dict) -> None:
+        """One Adam update in place, for one parameter or a whole flat group: ``largest``
+        is v_max (amsgrad) or None, ``scratch`` a buffer shaped like ``g``."""
+        lr, eps = group["lr"], group["eps"]
+        beta1, beta2 = group["betas"]
+        np.multiply(g, 1 - beta1, out=scratch)
+        np.multiply(m, beta1, out=m)
+        m += scratch  # m ← β1 m + (1 - β1) g
+        np.multiply(g, g, out=scratch)
+        scratch *= 1 - beta2
+        np.multiply(v, beta2, out=v)
+        v += scratch  # v ← β2 v + (1 - β2) g²
+        bias_correction1 = 1 - beta1**t
+        bias_correction2 = 1 - beta2**t
+        if largest is not None:
+            v = np.maximum(largest, v, out=largest)
+        np.sqrt(v, out=scratch)
+        scratch /= math.sqrt(bias_correction2)
+        scratch += eps  # √v̂ + ε
+        np.divide(m, scratch, out=scratch)
+        scratch *= lr / bias_correction1  # γ m̂ / (√v̂ + ε)
+        p -= scratch
 
     def _state_names(self, group: dict) -> list:
         names = ["exp_avg", "exp_avg_sq"]
@@ -153,8 +158,6 @@ class Adam(Optimizer):
     def _step_flat(self, flat, grad, group: dict) -> None:
         """The loop's body once, on the whole group: ``flat.buffer`` holds every θ, ``grad``
         every gradient, and m, v are flat too; the same operations, so the same numbers."""
-        lr, eps, amsgrad = group["lr"], group["eps"], group["amsgrad"]
-        beta1, beta2 = group["betas"]
         if flat.state(self.state, "exp_avg") is None:
             for name in self._state_names(group):
                 flat.adopt(self.state, name, np.zeros_like(flat.buffer))
@@ -165,27 +168,9 @@ class Adam(Optimizer):
         for p in flat.params:
             self.state[p]["step"] += 1
         t = self.state[flat.params[0]]["step"]
-        p = flat.buffer
-        g = self._decayed_grad(p, grad, group)
-        scratch = flat.scratch
-        np.multiply(g, 1 - beta1, out=scratch)
-        np.multiply(m, beta1, out=m)
-        m += scratch  # m ← β1 m + (1 - β1) g
-        np.multiply(g, g, out=scratch)
-        scratch *= 1 - beta2
-        np.multiply(v, beta2, out=v)
-        v += scratch  # v ← β2 v + (1 - β2) g²
-        bias_correction1 = 1 - beta1**t
-        bias_correction2 = 1 - beta2**t
-        if amsgrad:
-            largest = flat.state(self.state, "max_exp_avg_sq")
-            v = np.maximum(largest, v, out=largest)
-        np.sqrt(v, out=scratch)
-        scratch /= math.sqrt(bias_correction2)
-        scratch += eps  # √v̂ + ε
-        np.divide(m, scratch, out=scratch)
-        scratch *= lr / bias_correction1  # γ m̂ / (√v̂ + ε)
-        p -= scratch
+        largest = flat.state(self.state, "max_exp_avg_sq") if group["amsgrad"] else None
+        g = self._decayed_grad(flat.buffer, grad, group)
+        self._update(flat.buffer, g, m, v, largest, flat.scratch, t, group)
 
 
 class AdamW(Adam):
@@ -237,9 +222,7 @@ class AdamW(Adam):
         foreach: bool | None = None,
         fused: bool | None = None,
     ) -> None:
-        super().__init__(
-            params, lr, betas, eps, weight_decay, amsgrad, maximize, foreach, fused
-        )
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize, foreach, fused)
 
     def _decayed_grad(self, p, grad, group: dict):
         """AdamW's weight decay shrinks θ itself: θ ← θ (1 - γ λ); the gradient is unchanged."""
