@@ -86,27 +86,14 @@ def _mlp_candidates(torch):
         ab.manual_seed(0)
         model = bench_train._mlp(ab.nn, sizes)
         optimizer = ab.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, foreach=foreach)
-        candidates[label] = _train_step(ab, model, optimizer, batches)
+        candidates[label] = bench_train.classifier_step(ab, model, optimizer, batches)
     if torch is not None:
         model = bench_train._mlp(torch.nn, sizes)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        candidates["torch"] = _train_step(torch, model, optimizer, batches)
+        candidates["torch"] = bench_train.classifier_step(torch, model, optimizer, batches)
     cycle = bench_train._cycle(*batches)
     candidates["numpy by hand"] = bench_train._numpy_mlp_step(sizes, 0.01, 0.9, cycle)
     return candidates
-
-
-def _train_step(lib, model, optimizer, batches):
-    loss_fn = lib.nn.CrossEntropyLoss()
-    cycle = bench_train._cycle(*zip(*[(lib.tensor(x), lib.tensor(y)) for x, y in zip(*batches)]))
-
-    def step():
-        x, y = cycle()
-        optimizer.zero_grad()
-        loss_fn(model(x), y).backward()
-        optimizer.step()
-
-    return step
 
 
 def _print(title, results):

@@ -251,6 +251,12 @@ def _sgd_step(lib, model, batches, lr=0.01, momentum=0.9):
     """One training step of ``model`` in framework ``lib`` (abinitio or torch), cycling
     through ``batches`` of NumPy arrays converted once."""
     optimizer = lib.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    return classifier_step(lib, model, optimizer, batches)
+
+
+def classifier_step(lib, model, optimizer, batches):
+    """A step of ``optimizer`` on ``model``'s cross-entropy, cycling through ``batches``
+    (a list of inputs and a list of labels, NumPy arrays converted once)."""
     loss_fn = lib.nn.CrossEntropyLoss()
     cycle = _cycle(*zip(*[(lib.tensor(x), lib.tensor(y)) for x, y in zip(*batches)]))
 

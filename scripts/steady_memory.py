@@ -105,17 +105,8 @@ def small_step(name: str):
 def _classifier_step(model, optimizer, data):
     import bench_train
 
-    loss_fn = ab.nn.CrossEntropyLoss()
-    xs = [ab.tensor(x.astype(np.float32)) for x, _ in data]
-    cycle = bench_train._cycle(xs, [ab.tensor(y) for _, y in data])
-
-    def step():
-        x, y = cycle()
-        optimizer.zero_grad()
-        loss_fn(model(x), y).backward()
-        optimizer.step()
-
-    return step
+    batches = [x.astype(np.float32) for x, _ in data], [y for _, y in data]
+    return bench_train.classifier_step(ab, model, optimizer, batches)
 
 
 def main(argv=None) -> dict:
