@@ -1,7 +1,7 @@
-"""Shared test set-up: every test starts from the same seed; PyTorch is optional.
+"""Shared test set-up: every test starts from the same seed.
 
-Parity tests take the ``torch`` fixture: it skips the test where PyTorch is not installed,
-and fails it under CI (``helpers.require``), where ``.ci/run`` installs every oracle.
+Parity tests take the ``torch`` fixture: it fails the test, naming what to install, where
+PyTorch is not installed (``helpers.require``); the README's test command installs it.
 """
 
 import numpy as np
