@@ -81,25 +81,23 @@ def _backward(root, gradient, retain_graph, recorder) -> None:
         if anomaly._state.enabled:
             anomaly.check_backward(ctx, grad, input_grads)
         for x, gx, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
-            if pending is not None and id(x) in pending:
-                _deliver_hooked(x, gx if needed else None, pending, leaf_grads, stored)
-                continue
-            if not needed or gx is None:
-                continue
-            if gx.shape != x.array.shape:
-                gx = unbroadcast(gx, x.array.shape, ctx)
-            if gx.dtype != x.array.dtype:
-                gx = gx.astype(x.array.dtype)  # float32 data gets float32 gradients
-            key = id(x)
-            if x._ctx is None:
-                entry = leaf_grads.get(key)
-                if entry is None:
-                    leaf_grads[key] = [x, gx]
+            if needed and gx is not None:
+                if gx.shape != x.array.shape:
+                    gx = unbroadcast(gx, x.array.shape, ctx)
+                if gx.dtype != x.array.dtype:
+                    gx = gx.astype(x.array.dtype)  # float32 data gets float32 gradients
+                key = id(x)
+                if x._ctx is None:
+                    entry = leaf_grads.get(key)
+                    if entry is None:
+                        leaf_grads[key] = [x, gx]
+                    else:
+                        entry[1] = entry[1] + gx
                 else:
-                    entry[1] = entry[1] + gx
-            else:
-                previous = grads.get(key)
-                grads[key] = gx if previous is None else previous + gx
+                    previous = grads.get(key)
+                    grads[key] = gx if previous is None else previous + gx
+            if pending is not None and id(x) in pending:
+                _edge_delivered(x, pending, leaf_grads, stored)
         if not retain_graph:
             ctx.saved_tensors = None  # now ctx.freed
             ctx.inputs = ()
@@ -135,9 +133,7 @@ def register_post_accumulate_grad_hook(tensor: Tensor, hook):
             f"registered on non-leaf tensors (this one was made by {tensor._ctx.name()})"
         )
     if not tensor.requires_grad:
-        raise RuntimeError(
-            "register_post_accumulate_grad_hook: this tensor does not require grad"
-        )
+        raise RuntimeError("register_post_accumulate_grad_hook: this tensor does not require grad")
     if tensor._hooks is None:
         tensor._hooks = []
     wrapped = _PostAccumulate(hook)
@@ -180,20 +176,10 @@ def _count_hooked_edges(order: list) -> dict:
     return pending
 
 
-def _deliver_hooked(leaf, gx, pending: dict, leaf_grads: dict, stored: set) -> None:
-    """Add one contribution (or none: ``gx`` None) to a hooked leaf; on its last edge,
-    accumulate into ``.grad`` and run its hooks."""
+def _edge_delivered(leaf, pending: dict, leaf_grads: dict, stored: set) -> None:
+    """One edge into a hooked leaf has delivered its contribution (or none); on the last,
+    accumulate the leaf's gradient into ``.grad`` and run its hooks."""
     key = id(leaf)
-    if gx is not None:
-        if gx.shape != leaf.array.shape:
-            gx = unbroadcast(gx, leaf.array.shape)
-        if gx.dtype != leaf.array.dtype:
-            gx = gx.astype(leaf.array.dtype)
-        entry = leaf_grads.get(key)
-        if entry is None:
-            leaf_grads[key] = [leaf, gx]
-        else:
-            entry[1] = entry[1] + gx
     pending[key] -= 1
     if pending[key] == 0:
         entry = leaf_grads.pop(key, None)
