@@ -106,20 +106,10 @@ class SGD(Optimizer):
             else:
                 self._step_flat(flat, flat.gradients(), group)
         for p, grad, state, group in self._params_with_grad(looped):
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             g = signed_decayed_grad(grad, p, group["weight_decay"], group["maximize"])
-            if momentum != 0:
-                b = state.get("momentum_buffer")
-                if b is not None:
-                    np.multiply(b, momentum, out=b)
-                    b += g if dampening == 0 else (1 - dampening) * g  # no temporary when τ = 0
-                else:
-                    b = state["momentum_buffer"] = np.copy(g)
-                if group["nesterov"]:
-                    g = g + momentum * b
-                else:
-                    g = b
-            p -= lr * g
+            b = self._update(p, g, state.get("momentum_buffer"), np.empty_like(p), group)
+            if b is not None:
+                state["momentum_buffer"] = b
         return loss
 
     @staticmethod
@@ -145,27 +135,36 @@ class SGD(Optimizer):
     def _step_flat(self, flat, grad, group: dict) -> None:
         """The loop's body once, on the whole group: ``flat.buffer`` holds every θ and
         ``grad`` every gradient; the same operations, so the same numbers."""
-        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         p = flat.buffer
         g = signed_decayed_grad(grad, p, group["weight_decay"], group["maximize"])
-        step = flat.scratch
+        old = flat.state(self.state, "momentum_buffer") if group["momentum"] != 0 else None
+        b = self._update(p, g, old, flat.scratch, group)
+        if b is not None and old is None:
+            flat.adopt(self.state, "momentum_buffer", b)
+
+    @staticmethod
+    def _update(p, g, b, scratch, group: dict):
+        """One SGD update in place, for one parameter or a whole flat group: ``b`` is the
+        momentum buffer (None before the first step), ``scratch`` a buffer shaped like
+        ``p``. Returns the momentum buffer (a new one on the first step; None without
+        momentum)."""
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         if momentum != 0:
-            b = flat.state(self.state, "momentum_buffer")
             if b is not None:
                 np.multiply(b, momentum, out=b)
                 if dampening == 0:
-                    b += g
+                    b += g  # no temporary when τ = 0
                 else:
-                    np.multiply(g, 1 - dampening, out=step)
-                    b += step
+                    np.multiply(g, 1 - dampening, out=scratch)
+                    b += scratch
             else:
                 b = np.copy(g)
-                flat.adopt(self.state, "momentum_buffer", b)
             if group["nesterov"]:
-                np.multiply(b, momentum, out=step)
-                np.add(g, step, out=step)
-                g = step
+                np.multiply(b, momentum, out=scratch)
+                np.add(g, scratch, out=scratch)
+                g = scratch
             else:
                 g = b
-        np.multiply(g, lr, out=step)
-        p -= step
+        np.multiply(g, lr, out=scratch)
+        p -= scratch
+        return b
