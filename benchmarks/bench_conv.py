@@ -1,6 +1,7 @@
 """Convolution networks, short: a ResNet-8 step, a LeNet-5 step and the tutorial CSNN step,
-abinitio against PyTorch (snnTorch for the CSNN) in one process, interleaved rounds,
-medians, at 1 and then 2 threads.
+abinitio against PyTorch (snnTorch for the CSNN), interleaved rounds, medians, at 1 and
+then 2 threads; each candidate in a worker process of its own (``isolated.py``;
+``--isolation none`` puts all in this process).
 
 The workloads are the ones of bench_train.py (``resnet8``, ``lenet``) and bench_snn.py
 (``csnn``), built by the same functions; this script only runs fewer rounds, so that a
@@ -25,20 +26,21 @@ import bench_snn
 import bench_train
 
 import common
-from common import compare, limit_threads, load_average, try_import_torch
+from common import compare, compare_timers, limit_threads, load_average, try_import_torch
+from isolated import workers
 
 
-def _csnn(torch):
-    import snntorch
-
-    return bench_snn.csnn(torch, snntorch), bench_snn.BATCH
-
-
-WORKLOADS = {
-    "resnet8": (bench_train.resnet8, 3),
-    "lenet": (bench_train.lenet, 3),
-    "csnn": (_csnn, 1),
+WORKLOADS = {  # name: (builder in MODULE:FUNCTION form, calls per timed block)
+    "resnet8": ("bench_train:resnet8", 3),
+    "lenet": ("bench_train:lenet", 3),
+    "csnn": ("bench_snn:csnn", 1),
 }
+
+
+def _build(builder: str, torch) -> dict:
+    module, function = builder.split(":")
+    built = getattr({"bench_train": bench_train, "bench_snn": bench_snn}[module], function)(torch)
+    return built[0] if isinstance(built, tuple) else built
 
 
 def cpu_time_call(fn, repeat: int) -> float:
@@ -55,24 +57,34 @@ def main(argv=None) -> dict:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    parser.add_argument(
+        "--isolation", choices=("process", "none"), default="process",
+        help="process (default): every candidate in a worker process of its own "
+        "(isolated.py); none: all in this process",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.clock == "cpu":
         common.time_call = cpu_time_call  # what compare() times each block with
     torch = try_import_torch()
     results = {}
     for threads in args.threads:
-        with limit_threads(threads, torch):
-            for name in args.workload or list(WORKLOADS):
-                build, repeat = WORKLOADS[name]
-                candidates, _ = build(torch)
-                stats = compare(candidates, repeat=repeat, rounds=args.rounds, warmup=1)
-                results[f"{name}_{threads}"] = stats
-                line = ", ".join(
-                    f"{k} {v['median_s'] * 1e3:.1f} ms {v['speed_vs_baseline']:.2f}x"
-                    for k, v in stats.items()
-                )
-                load = load_average()
-                print(f"{name:8s} {threads} thread(s), {args.clock}: {line}  (load {load:.2f})")
+        for name in args.workload or list(WORKLOADS):
+            builder, repeat = WORKLOADS[name]
+            if args.isolation == "process":
+                names = list(_build(builder, torch))  # for the names; timed elsewhere
+                with workers(builder, names, threads, args.clock) as timers:
+                    stats = compare_timers(timers, repeat=repeat, rounds=args.rounds, warmup=1)
+            else:
+                with limit_threads(threads, torch):
+                    candidates = _build(builder, torch)
+                    stats = compare(candidates, repeat=repeat, rounds=args.rounds, warmup=1)
+            results[f"{name}_{threads}"] = stats
+            line = ", ".join(
+                f"{k} {v['median_s'] * 1e3:.1f} ms {v['speed_vs_baseline']:.2f}x"
+                for k, v in stats.items()
+            )
+            load = load_average()
+            print(f"{name:8s} {threads} thread(s), {args.clock}: {line}  (load {load:.2f})")
     return results
 
 

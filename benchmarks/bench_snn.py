@@ -1,4 +1,4 @@
-"""Spiking networks: abinitio against snnTorch (on PyTorch, CPU) in one process, same work.
+"""Spiking networks: abinitio against snnTorch (on PyTorch, CPU), same work, interleaved rounds.
 
 A full training step each: forward over T = 25 steps, cross-entropy on the output spike
 counts, backward through time, Adam. Inputs are pre-encoded rate-coded spike trains
@@ -16,19 +16,22 @@ layer one fused node), ``composed`` (the same layer by layer, the LIF loop writt
 ordinary operations) and, for the MLP, ``stepped`` (snnTorch's loop with abinitio's
 ``Leaky``). Ratios above 1 mean abinitio is faster than snnTorch.
 
-Run: ``python benchmarks/bench_snn.py [--workload lif_mlp] [--quick]``.
+Each candidate runs in a worker process of its own (``isolated.py``; ``--isolation none``
+puts all in one process), at 1 and then 2 threads (``--threads``).
+
+Run: ``python benchmarks/bench_snn.py [--workload lif_mlp] [--threads 2] [--quick]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
 
 import abinitio as ab
 from abinitio import nn, snn
-from common import compare, save, try_import_torch
+from common import compare, compare_timers, limit_threads, load_average, save, try_import_torch
+from isolated import workers
 
 STEPS, BATCH, BETA = 25, 128, 0.9
 
@@ -142,7 +145,19 @@ def _snntorch_csnn(torch, snntorch):
     return layers, forward
 
 
-def lif_mlp(torch, snntorch):
+def _snntorch(torch):
+    """snnTorch beside ``torch``, or None (no PyTorch in this process, or no snnTorch)."""
+    if torch is None:
+        return None
+    try:
+        import snntorch
+    except ImportError:
+        return None
+    return snntorch
+
+
+def lif_mlp(torch):
+    snntorch = _snntorch(torch)
     x, y = _spikes((64,))
     candidates = {}
     if snntorch is not None:
@@ -153,7 +168,8 @@ def lif_mlp(torch, snntorch):
     return candidates
 
 
-def csnn(torch, snntorch):
+def csnn(torch):
+    snntorch = _snntorch(torch)
     x, y = _spikes((1, 28, 28))
     candidates = {}
     if snntorch is not None:
@@ -170,31 +186,36 @@ SETTINGS = {"lif_mlp": (5, 9), "csnn": (1, 5)}  # (calls per timed block, rounds
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS))
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
+    parser.add_argument(
+        "--isolation", choices=("process", "none"), default="process",
+        help="process (default): every candidate in a worker process of its own "
+        "(isolated.py); none: all in this process",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     torch = try_import_torch()
-    snntorch = None
-    if torch is not None:
-        torch.set_num_threads(os.cpu_count() or 1)  # the cores NumPy's BLAS uses
-        try:
-            import snntorch
-        except ImportError:
-            snntorch = None
     results = {}
-    for name in args.workload or list(WORKLOADS):
-        candidates = WORKLOADS[name](torch, snntorch)
-        repeat, rounds = (1, 2) if args.quick else SETTINGS[name]
-        stats = compare(candidates, repeat=repeat, rounds=rounds, warmup=1)
-        for entry in stats.values():
-            entry["samples_per_s"] = BATCH / entry["median_s"]
-        results[name] = stats
-        print(f"{name}: training samples per second (T={STEPS}, batch {BATCH}; median of "
-              f"{rounds} rounds)")  # fmt: skip
-        for candidate, entry in stats.items():
-            ratio = entry["speed_vs_baseline"]
-            speed = entry["samples_per_s"]
-            print(f"  {candidate:10s} {speed:9.0f}   {ratio:5.2f}x {entry['baseline']}")
-    path = save("bench_snn", results)
+    for threads in args.threads:
+        for name in args.workload or list(WORKLOADS):
+            repeat, rounds = (1, 2) if args.quick else SETTINGS[name]
+            if args.isolation == "process":
+                names = list(WORKLOADS[name](torch))  # for the names; timed elsewhere
+                with workers(f"bench_snn:{name}", names, threads) as timers:
+                    stats = compare_timers(timers, repeat=repeat, rounds=rounds, warmup=1)
+            else:
+                with limit_threads(threads, torch):
+                    stats = compare(WORKLOADS[name](torch), repeat=repeat, rounds=rounds, warmup=1)
+            for entry in stats.values():
+                entry["samples_per_s"] = BATCH / entry["median_s"]
+            results[f"{name}_{threads}_threads"] = stats
+            print(f"{name}, {threads} thread(s): training samples per second (T={STEPS}, "
+                  f"batch {BATCH}; median of {rounds} rounds; load {load_average():.2f})")  # fmt: skip
+            for candidate, entry in stats.items():
+                ratio = entry["speed_vs_baseline"]
+                speed = entry["samples_per_s"]
+                print(f"  {candidate:10s} {speed:9.0f}   {ratio:5.2f}x {entry['baseline']}")
+    path = save("bench_snn", {"isolation": args.isolation, "results": results})
     print(f"results written to {path}")
     return results
 

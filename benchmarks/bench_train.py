@@ -51,7 +51,9 @@ import numpy as np
 import abinitio as ab
 import abinitio.optim  # noqa: F401  (ab.optim)
 from bench_ops import CHAIN_OPS, elementwise_chain
-from common import compare, environment, limit_threads, load_average, save, try_import_torch
+from common import (compare, compare_timers, environment, limit_threads, load_average, save,
+                    try_import_torch)  # fmt: skip
+from isolated import workers
 
 WORKLOADS = {}
 
@@ -408,6 +410,11 @@ def main(argv=None) -> dict:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     parser.add_argument("--readme", help="rewrite this README's performance table")
+    parser.add_argument(
+        "--isolation", choices=("process", "none"), default="process",
+        help="process (default): every candidate in a worker process of its own "
+        "(isolated.py); none: all in this process",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     torch = try_import_torch()
     env = environment(torch)
@@ -416,25 +423,32 @@ def main(argv=None) -> dict:
     results = {}
     for threads in args.threads:
         setting = results[f"{threads}_threads"] = {"load_before": load_average()}
-        with limit_threads(threads, torch):
-            for name in args.workload or list(WORKLOADS):
-                candidates, batch = WORKLOADS[name](torch)
-                stats = compare(candidates, repeat=repeat, rounds=rounds)
-                for entry in stats.values():
-                    entry["samples_per_s"] = batch / entry["median_s"]
-                setting[name] = stats
-                # saved after every workload: a run cut short keeps what it measured
-                save("bench_train", {"environment": env, "rounds": rounds, "settings": results})
-                print(f"{name}, {threads} thread(s): samples per second "
-                      f"(median of {rounds} rounds)")  # fmt: skip
-                for candidate, entry in stats.items():
-                    ratio = entry["speed_vs_baseline"]
-                    speed = entry["samples_per_s"]
-                    print(f"  {candidate:14s} {speed:10.0f}   {ratio:5.2f}x {entry['baseline']}")
+        for name in args.workload or list(WORKLOADS):
+            if args.isolation == "process":
+                candidates, batch = WORKLOADS[name](torch)  # for the names; timed elsewhere
+                with workers(f"bench_train:{name}", list(candidates), threads) as timers:
+                    stats = compare_timers(timers, repeat=repeat, rounds=rounds)
+            else:
+                with limit_threads(threads, torch):
+                    candidates, batch = WORKLOADS[name](torch)
+                    stats = compare(candidates, repeat=repeat, rounds=rounds)
+            for entry in stats.values():
+                entry["samples_per_s"] = batch / entry["median_s"]
+            setting[name] = stats
+            # saved after every workload: a run cut short keeps what it measured
+            save("bench_train", {"environment": env, "rounds": rounds,
+                                 "isolation": args.isolation, "settings": results})  # fmt: skip
+            print(f"{name}, {threads} thread(s): samples per second "
+                  f"(median of {rounds} rounds)")  # fmt: skip
+            for candidate, entry in stats.items():
+                ratio = entry["speed_vs_baseline"]
+                speed = entry["samples_per_s"]
+                print(f"  {candidate:14s} {speed:10.0f}   {ratio:5.2f}x {entry['baseline']}")
         setting["load_after"] = load_average()
         print(f"load average (1 min) before / after: {setting['load_before']:.2f} / "
               f"{setting['load_after']:.2f}")  # fmt: skip
-    path = save("bench_train", {"environment": env, "rounds": rounds, "settings": results})
+    path = save("bench_train", {"environment": env, "rounds": rounds,
+                                "isolation": args.isolation, "settings": results})  # fmt: skip
     print(f"results written to {path}")
     if args.readme:
         import report

@@ -14,6 +14,7 @@ region, and whatever ran next on the same cores was measured up to 40% slower.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -38,17 +39,30 @@ def compare(
     """Time every candidate ``rounds`` times, interleaved. The first candidate is the
     baseline: each result has the median seconds per call and ``speed_vs_baseline``, the
     median over rounds of baseline_time / candidate_time (above 1: faster than baseline)."""
-    for fn in candidates.values():
+    timers = {name: functools.partial(_timed, fn) for name, fn in candidates.items()}
+    return compare_timers(timers, repeat, rounds, warmup, pause)
+
+
+def _timed(fn, repeat):
+    return time_call(fn, repeat)  # looked up at call time: bench_conv swaps in a CPU clock
+
+
+def compare_timers(
+    timers: dict, repeat: int, rounds: int, warmup: int = 2, pause: float = 0.3
+) -> dict:
+    """:func:`compare` for candidates given as ``timer(repeat) -> seconds per call``, the
+    form a candidate in another process takes (:mod:`isolated`)."""
+    for timer in timers.values():
         for _ in range(warmup):
-            fn()
-    samples = {name: [] for name in candidates}
-    names = list(candidates)
+            timer(1)
+    samples = {name: [] for name in timers}
+    names = list(timers)
     for round_index in range(rounds):
         shift = round_index % len(names)
         for name in names[shift:] + names[:shift]:
             time.sleep(pause)  # let the previous candidate's worker threads go idle
-            samples[name].append(time_call(candidates[name], repeat))
-    first = next(iter(candidates))
+            samples[name].append(timers[name](repeat))
+    first = next(iter(timers))
     result = {}
     for name, times in samples.items():
         ratios = [base / t for base, t in zip(samples[first], times)]
