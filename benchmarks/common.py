@@ -142,13 +142,18 @@ def limit_threads(threads: int, torch=None):
     (threadpoolctl) and abinitio's elementwise pool."""
     from threadpoolctl import threadpool_limits
 
+    from abinitio import threads as abinitio_threads
+
     previous = torch.get_num_threads() if torch is not None else None
     if torch is not None:
         torch.set_num_threads(threads)
+    previous_ours = abinitio_threads._settings["threads"]
+    abinitio_threads._settings["threads"] = threads  # ops.parallel's count; BLAS's is below
     try:
         with threadpool_limits(limits=threads):
             yield
     finally:
+        abinitio_threads._settings["threads"] = previous_ours
         if torch is not None:
             torch.set_num_threads(previous)
 

@@ -2,7 +2,8 @@
 
 * ``set_num_threads(n)`` / ``get_num_threads()``: the threads NumPy's BLAS uses (through
   ``threadpoolctl`` when it is installed; otherwise the setting is remembered and BLAS
-  keeps its own, set by ``OPENBLAS_NUM_THREADS`` before start-up).
+  keeps its own, set by ``OPENBLAS_NUM_THREADS`` before start-up), and the threads
+  abinitio's own elementwise kernels split their work over (``intra_op_threads``).
 * ``set_float32_matmul_precision`` and ``use_deterministic_algorithms`` are accepted:
   abinitio's float32 products are always full float32, and its operations are
   deterministic on the CPU.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-_settings = {"threads": None, "precision": "highest", "deterministic": False}
+_settings = {"threads": None, "precision": "highest", "deterministic": False, "default": None}
 
 
 def set_num_threads(n: int) -> None:
@@ -30,6 +31,29 @@ def set_num_threads(n: int) -> None:
     except ImportError:
         return
     threadpool_limits(n, user_api="blas")
+
+
+def intra_op_threads() -> int:
+    """The threads abinitio's own kernels split work over (``ops.parallel``): the count
+    given to :func:`set_num_threads`, else ``OMP_NUM_THREADS`` or ``OPENBLAS_NUM_THREADS``
+    when set (as PyTorch reads ``OMP_NUM_THREADS``), else the CPUs this process may use.
+    Read once and kept: it is asked for by every large elementwise kernel."""
+    if _settings["threads"] is not None:
+        return _settings["threads"]
+    if _settings["default"] is None:
+        _settings["default"] = _default_threads()
+    return _settings["default"]
+
+
+def _default_threads() -> int:
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        value = os.environ.get(variable, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def get_num_threads() -> int:

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from abinitio.autograd.function import Function
+from abinitio.ops.parallel import elementwise
 
 
 def stable_sigmoid(x):
@@ -96,8 +97,9 @@ def _reference_normal_cdf(x):
     return np.where(x >= 0, 1 - 0.5 * erfc, 0.5 * erfc)
 
 
-def normal_cdf(x):
-    """Phi(x), the same formula as :func:`_reference_normal_cdf`, in about a fifth of the time.
+def normal_cdf(x, out=None):
+    """Phi(x), the same formula as :func:`_reference_normal_cdf`, in about a fifth of the time
+    (into ``out`` when given, an array shaped like ``x``).
 
     Two changes, both measured on 2^20 float32 values: every step writes into the arrays it
     already has (``out=``, ``*=``), and the last line's ``np.where`` (4.8 ms there, forty
@@ -109,7 +111,11 @@ def normal_cdf(x):
     """
     x = np.asarray(x) if not hasattr(x, "__array_ufunc__") else x
     if x.ndim == 0 or x.dtype.kind != "f":
-        return _reference_normal_cdf(x)
+        result = _reference_normal_cdf(x)
+        if out is None:
+            return result
+        out[...] = result
+        return out
     z = np.abs(x)
     z *= 1 / math.sqrt(2)  # z = |x| / sqrt 2
     t = np.multiply(z, 0.5)
@@ -125,7 +131,7 @@ def normal_cdf(x):
     np.exp(p, out=p)
     p *= t
     p *= 0.5  # p = erfc(z) / 2 = Phi(-|x|)
-    upper = np.multiply(p, -2)
+    upper = np.multiply(p, -2, out=out)
     upper += 1
     upper *= x >= 0
     upper += p
@@ -147,9 +153,14 @@ class GELU(Function):
         if approximate == "tanh":
             ctx.save_for_backward(x)
             return 0.5 * x * (1 + np.tanh(_tanh_argument(x)))
-        cdf = normal_cdf(x)
+        cdf, y = np.empty_like(x), np.empty_like(x)
+
+        def gelu(y, cdf, x):  # on parts of x, each on its own thread when x is large
+            np.multiply(x, normal_cdf(x, out=cdf), out=y)
+
+        elementwise(gelu, y, cdf, x)
         ctx.save_for_backward(x, cdf)
-        return x * cdf
+        return y
 
     @staticmethod
     def backward(ctx, g):
@@ -160,13 +171,24 @@ class GELU(Function):
             dt = (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
             return g * (0.5 * (1 + t) + 0.5 * x * dt)
         x, cdf = ctx.saved_tensors
-        grad = np.multiply(x, x, out=np.empty_like(x))  # out=: an array even for 0-d x
-        grad *= -0.5
-        np.exp(grad, out=grad)
-        grad *= x
-        grad *= 1 / math.sqrt(2 * math.pi)  # x * phi(x)
-        grad += cdf
-        return np.multiply(grad, g, out=grad) if grad.shape == np.shape(g) else grad * g
+        grad = np.empty_like(x)  # an array even for 0-d x
+        same = grad.shape == np.shape(g)
+
+        def derivative(grad, x, cdf, *g):  # on parts, each on its own thread when x is large
+            np.multiply(x, x, out=grad)
+            grad *= -0.5
+            np.exp(grad, out=grad)
+            grad *= x
+            grad *= 1 / math.sqrt(2 * math.pi)  # x * phi(x)
+            grad += cdf
+            if g:
+                grad *= g[0]
+
+        if same and isinstance(g, np.ndarray):
+            elementwise(derivative, grad, x, cdf, g)
+            return grad
+        elementwise(derivative, grad, x, cdf)
+        return grad * g
 
 
 def _tanh_argument(x):

@@ -25,6 +25,7 @@ from abinitio.ops.im2col import (
     window_slices,
     windows_are_disjoint,
 )
+from abinitio.ops.parallel import over_leading_axis
 from abinitio.ops.shape import pad, squeeze, stack, unsqueeze
 from abinitio.tensor import Tensor
 
@@ -42,11 +43,17 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, out_size):
         xp = pad2d(x, padding, value=-np.inf)
-        slices = window_slices(kernel, stride, dilation, out_size)
-        _, _, first = next(slices)
-        y = xp[first].copy(order="K")  # keeps a batch-innermost layout (see ops.im2col)
-        for _, _, index in slices:
-            np.maximum(y, xp[index], out=y)
+        first = next(window_slices(kernel, stride, dilation, out_size))[2]
+        y = np.empty_like(xp[first])  # keeps a batch-innermost layout (see ops.im2col)
+
+        def maxima(part):  # y[part] from xp[part]; parts of the batch run on their own threads
+            xs, out = xp[part], y[part]
+            slices = window_slices(kernel, stride, dilation, out_size)
+            np.copyto(out, xs[next(slices)[2]])
+            for _, _, index in slices:
+                np.maximum(out, xs[index], out=out)
+
+        over_leading_axis(maxima, xp, 2)
         ctx.save_for_backward(xp, y)
         ctx.geometry = (x.shape[-2:], kernel, stride, padding, dilation, out_size)
         return y
@@ -61,12 +68,18 @@ class MaxPool2d(Function):
             k * m for k, m in zip(kernel, out_size)
         )
         grad = np.empty_like(xp) if tiled else np.zeros_like(xp)
-        slices = window_slices(kernel, stride, dilation, out_size)
-        for _, _, index, is_max in first_maxima(xp, y, slices):
-            if disjoint:  # every pixel is in one window at most: write, no need to add
-                np.multiply(g, is_max, out=grad[index])
-            else:
-                grad[index] += g * is_max
+        g = np.broadcast_to(g, y.shape)
+
+        def route(part):  # grad[part] from g[part]; parts of the batch on their own threads
+            out, gs = grad[part], g[part]
+            slices = window_slices(kernel, stride, dilation, out_size)
+            for _, _, index, is_max in first_maxima(xp[part], y[part], slices):
+                if disjoint:  # every pixel is in one window at most: write, no need to add
+                    np.multiply(gs, is_max, out=out[index])
+                else:
+                    out[index] += gs * is_max
+
+        over_leading_axis(route, xp, 2)
         return crop2d(grad, padding, size)
 
 

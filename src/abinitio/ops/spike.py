@@ -21,6 +21,7 @@ import numpy as np
 
 from abinitio.autograd.function import Function
 from abinitio.backend import get_array_module
+from abinitio.ops.parallel import over_batch
 
 RESETS = ("subtract", "zero", "none")
 
@@ -113,61 +114,100 @@ class LeakyLayer(Function):
     @staticmethod
     def forward(ctx, x, mem0, beta, threshold, surrogate, reset="subtract", output="spikes"):
         xp = get_array_module(x)  # NumPy or CuPy: every array below lives beside x
-        b = xp.clip(xp.asarray(beta), 0, 1).astype(x.dtype, copy=False)
+        step = x.shape[1:]
+        b = xp.broadcast_to(xp.clip(xp.asarray(beta), 0, 1).astype(x.dtype, copy=False), step)
         theta = xp.asarray(threshold, dtype=x.dtype)
-        mem = xp.zeros_like(x[0]) if mem0 is None else xp.broadcast_to(mem0, x[0].shape)
+        thetas = xp.broadcast_to(theta, step)
+        mem_start = xp.zeros(step, x.dtype) if mem0 is None else xp.broadcast_to(mem0, step)
         out = _empty_pair_like(x)
-        spikes, mems = out[0], out[1]
-        previous = (mem > theta).astype(x.dtype)
-        for t in range(len(x)):
-            m = mems[t]
-            if reset == "zero":
-                np.multiply(mem, 1 - previous, out=m)
-                m *= b
-            else:
-                np.multiply(mem, b, out=m)
-            m += x[t]
-            if reset == "subtract":
-                m -= previous * theta
-            previous = spikes[t]
-            xp.greater(m, theta, out=previous)  # writes 0/1 in the float array
-            mem = m
+
+        def run(part):  # neurons ``part`` of every step; parts run on their own threads
+            spikes, mems, xs = out[(0, slice(None), *part)], out[(1, slice(None), *part)], x[(slice(None), *part)]
+            bs, th, mem = b[part], thetas[part], mem_start[part]
+            previous = (mem > th).astype(x.dtype)
+            for t in range(len(xs)):
+                m = mems[t]
+                if reset == "zero":
+                    np.multiply(mem, 1 - previous, out=m)
+                    m *= bs
+                else:
+                    np.multiply(mem, bs, out=m)
+                m += xs[t]
+                if reset == "subtract":
+                    m -= previous * th
+                previous = spikes[t]
+                xp.greater(m, th, out=previous)  # writes 0/1 in the float array
+                mem = m
+
+        _over_neurons(run, x)
         ctx.save_for_backward(out, mem0, beta, theta)
         ctx.surrogate, ctx.reset, ctx.output = surrogate, reset, output
-        return out if output == "both" else spikes
+        return out if output == "both" else out[0]
 
     @staticmethod
     def backward(ctx, g):
         out, mem0, beta, theta = ctx.saved_tensors
-        spikes, mems = out[0], out[1]
-        xp = get_array_module(mems)
-        b = xp.clip(xp.asarray(beta), 0, 1).astype(mems.dtype, copy=False)
-        mem_start = xp.zeros_like(mems[0]) if mem0 is None else xp.broadcast_to(mem0, mems[0].shape)
-        gs = g[0] if ctx.output == "both" else g
-        a = gs * ctx.surrogate.derivative(mems - theta)
-        du = a + g[1] if ctx.output == "both" else a.copy(order="K")  # e_t, then dU_t
-        s_start = (mem_start > theta).astype(mems.dtype)
-        s_prev = _shifted(s_start, spikes)  # S_{t-1} = the reset r_t
-        u_prev = _shifted(mem_start, mems)
-        if ctx.reset == "zero":
-            carry = b * (1 - s_prev)  # c_t for every t
-            u_prev = u_prev * (1 - s_prev)
-        else:
-            carry = xp.broadcast_to(b, mems.shape)
-        for t in range(len(du) - 2, -1, -1):
-            du[t] += carry[t + 1] * du[t + 1]
+        xp = get_array_module(out)
+        step, dtype = out.shape[2:], out.dtype
+        b = xp.broadcast_to(xp.clip(xp.asarray(beta), 0, 1).astype(dtype, copy=False), step)
+        thetas = xp.broadcast_to(theta, step)
+        mem_start = xp.zeros(step, dtype) if mem0 is None else xp.broadcast_to(mem0, step)
+        g = xp.broadcast_to(g, out.shape if ctx.output == "both" else out.shape[1:])
         needs = ctx.needs_input_grad
-        dmem0 = carry[0] * du[0] if needs[1] else None
-        dbeta = None
-        if needs[2]:
-            inside = (beta >= 0) & (beta <= 1)
-            dbeta = (du * u_prev).sum(axis=0) * inside
-        dtheta = None
-        if needs[3]:
-            dtheta = -a.sum(axis=0)
-            if ctx.reset == "subtract":
-                dtheta -= (s_prev * du).sum(axis=0)
-        return du, dmem0, dbeta, dtheta
+        du_all = xp.empty_like(out[1])
+        dmem0_all = xp.empty(step, dtype) if needs[1] else None
+        dbeta_all = xp.empty(step, dtype) if needs[2] else None
+        dtheta_all = xp.empty(step, dtype) if needs[3] else None
+
+        def run(part):  # the gradients of neurons ``part``; parts run on their own threads
+            steps = (slice(None), *part)
+            spikes, mems = out[(0, *steps)], out[(1, *steps)]
+            th, u0 = thetas[part], mem_start[part]
+            gs = g[(0, *steps)] if ctx.output == "both" else g[steps]
+            a = gs * ctx.surrogate.derivative(mems - th)
+            du = du_all[steps]
+            if ctx.output == "both":
+                xp.add(a, g[(1, *steps)], out=du)  # e_t, then dU_t
+            else:
+                du[...] = a
+            s_prev = _shifted((u0 > th).astype(dtype), spikes)  # S_{t-1} = the reset r_t
+            u_prev = _shifted(u0, mems)
+            if ctx.reset == "zero":
+                carry = b[part] * (1 - s_prev)  # c_t for every t
+                u_prev = u_prev * (1 - s_prev)
+            else:
+                carry = xp.broadcast_to(b[part], mems.shape)
+            for t in range(len(du) - 2, -1, -1):
+                du[t] += carry[t + 1] * du[t + 1]
+            if dmem0_all is not None:
+                xp.multiply(carry[0], du[0], out=dmem0_all[part])
+            if dbeta_all is not None:
+                (du * u_prev).sum(axis=0, out=dbeta_all[part])
+            if dtheta_all is not None:
+                dtheta = dtheta_all[part]
+                a.sum(axis=0, out=dtheta)
+                xp.negative(dtheta, out=dtheta)
+                if ctx.reset == "subtract":
+                    dtheta -= (s_prev * du).sum(axis=0)
+
+        _over_neurons(run, out[1])
+        if dbeta_all is not None:
+            dbeta_all *= (beta >= 0) & (beta <= 1)
+        return du_all, dmem0_all, dbeta_all, dtheta_all
+
+
+def _over_neurons(kernel, steps):
+    """``kernel(part)`` for parts of one step's neurons (``steps`` is (T, ...)), on several
+    threads for a large NumPy layer (``ops.parallel``), whole on CuPy. The kernels make a
+    few NumPy calls per time step, each holding the GIL while it starts, so what must be
+    large enough to pay is one step's work, not the layer's."""
+    if type(steps) is not np.ndarray or steps.ndim < 2:
+        kernel((Ellipsis,))
+        return
+    axes = range(1, steps.ndim)
+    axis = max(axes, key=lambda k: abs(steps.strides[k]))  # outermost in memory: long runs
+    head = (slice(None),) * (axis - 1)
+    over_batch(lambda s: kernel((*head, s)), steps.shape[axis], steps[0].size)
 
 
 def _shifted(first, steps):

@@ -1,0 +1,111 @@
+"""Both cores for elementwise work: a kernel run on slices of its batch, one per thread.
+
+BLAS already spreads a matrix product over every core, but everything else NumPy does
+(ReLU, pooling, GELU's polynomial, a spiking layer's time loop) runs on one. NumPy
+releases the GIL inside its loops, so the same NumPy code run on two halves of the batch
+by two threads does run on two cores. Splitting changes no number: every element is
+computed by the same operations as in one piece, only by another thread, so the results
+are bit-equal to the one-thread path (tested).
+
+When it pays: handing a slice to a pool thread and waiting for it costs some tens of
+microseconds, so a kernel is split only when it touches at least ``MIN_ELEMENTS`` elements
+per thread; below that it runs in one piece on the calling thread. The calling thread
+always takes the last slice itself.
+
+How many threads: :func:`abinitio.set_num_threads` (as ``torch.set_num_threads``), else
+``OMP_NUM_THREADS`` or ``OPENBLAS_NUM_THREADS`` if set, else the CPUs this process may
+run on (:func:`abinitio.threads.intra_op_threads`). With one thread nothing is split.
+
+A forked child (a DataLoader worker, a federated ClientApp) does not inherit the parent's
+pool threads, so the pool is dropped at fork and the child makes its own when it needs one.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from abinitio.threads import intra_op_threads
+
+MIN_ELEMENTS = 1 << 15  # per thread; measured: a hand-off costs about what 2^14 adds do
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_lock = threading.Lock()
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size != workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(workers, thread_name_prefix="abinitio-intra-op")
+            _pool_size = workers
+        return _pool
+
+
+def _forget_pool() -> None:
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def batch_slices(n: int, elements: int) -> list[slice]:
+    """Consecutive slices covering ``range(n)``, one per thread that pays: ``elements`` is
+    the work of the whole kernel (elements touched), shared evenly by the n items."""
+    threads = min(intra_op_threads(), n, elements // MIN_ELEMENTS)
+    if threads <= 1:
+        return [slice(0, n)]
+    bounds = [n * i // threads for i in range(threads + 1)]
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def over_batch(kernel, n: int, elements: int) -> None:
+    """Call ``kernel(s)`` for the slices of :func:`batch_slices`, concurrently; ``kernel``
+    must write its results into arrays it was given (it returns nothing), and slices must
+    not share outputs. An exception in any slice is raised here, after all have finished."""
+    slices = batch_slices(n, elements)
+    if len(slices) == 1:
+        kernel(slices[0])
+        return
+    pool = _executor(len(slices) - 1)
+    futures = [pool.submit(kernel, s) for s in slices[:-1]]
+    try:
+        kernel(slices[-1])
+    finally:
+        for future in futures:
+            future.result()
+
+
+def over_leading_axis(kernel, a, spatial: int) -> None:
+    """:func:`over_batch` for a kernel on images: ``kernel(index)`` with ``index`` a tuple
+    that cuts one leading axis of ``a`` (any axis before its last ``spatial`` ones; the one
+    outermost in memory, so each part is few long runs) and keeps the rest whole."""
+    leading = a.ndim - spatial
+    if leading <= 0:
+        kernel((Ellipsis,))
+        return
+    axis = max(range(leading), key=lambda k: abs(a.strides[k]))
+    head = (slice(None),) * axis
+    over_batch(lambda s: kernel((*head, s)), a.shape[axis], a.size)
+
+
+def elementwise(kernel, out, *inputs) -> None:
+    """``kernel(out_part, *input_parts)`` on matching parts of C-contiguous arrays of one
+    shape, cut along their flattened order (each part a contiguous run of memory). Arrays
+    that are not all C-contiguous go to ``kernel`` whole (a reshape would copy them)."""
+    if not all(a.flags.c_contiguous for a in (out, *inputs)):
+        kernel(out, *inputs)
+        return
+    flat_out = out.reshape(-1)
+    flat_inputs = [a.reshape(-1) for a in inputs]
+
+    def part(s):
+        kernel(flat_out[s], *(a[s] for a in flat_inputs))
+
+    over_batch(part, flat_out.size, flat_out.size)

@@ -1,0 +1,163 @@
+"""ops.parallel: kernels split over threads give the one-thread numbers, bit for bit."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+import abinitio as ab
+from abinitio import threads
+from abinitio.ops import parallel
+from abinitio.ops.spike import leaky_layer
+from abinitio.snn import surrogate
+
+
+@pytest.fixture
+def splits(monkeypatch):
+    """Run with ``n`` intra-op threads (``splits.use(n)``) and record how many parts each
+    kernel was cut into, so a test can prove the threaded path ran."""
+
+    class Recorder:
+        parts = []
+
+        def use(self, n):
+            monkeypatch.setitem(threads._settings, "threads", n)
+            self.parts = []
+
+    recorder = Recorder()
+    original = parallel.batch_slices
+
+    def recording(n, elements):
+        slices = original(n, elements)
+        recorder.parts.append(len(slices))
+        return slices
+
+    monkeypatch.setattr(parallel, "batch_slices", recording)
+    return recorder
+
+
+def _run(splits, n, fn):
+    splits.use(n)
+    return fn(), list(splits.parts)
+
+
+def _both(splits, fn):
+    """fn's arrays at 1 thread and at 2; asserts the 2-thread run did split."""
+    one, parts_one = _run(splits, 1, fn)
+    two, parts_two = _run(splits, 2, fn)
+    assert set(parts_one) == {1}
+    assert max(parts_two) == 2, parts_two
+    return one, two
+
+
+def _assert_identical(one, two):
+    assert len(one) == len(two)
+    for a, b in zip(one, two):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+
+
+def test_slices_cover_the_batch_once_and_small_work_stays_whole(splits):
+    splits.use(2)
+    assert parallel.batch_slices(7, 10 * parallel.MIN_ELEMENTS) == [slice(0, 3), slice(3, 7)]
+    assert parallel.batch_slices(7, parallel.MIN_ELEMENTS) == [slice(0, 7)]
+    assert parallel.batch_slices(1, 10 * parallel.MIN_ELEMENTS) == [slice(0, 1)]
+    splits.use(1)
+    assert parallel.batch_slices(7, 10 * parallel.MIN_ELEMENTS) == [slice(0, 7)]
+
+
+@pytest.mark.parametrize(
+    "shape, kernel, stride, padding",
+    [((16, 6, 28, 28), 2, 2, 0), ((8, 8, 33, 31), 3, 2, 1), ((2, 40, 30, 30), 3, 1, 1)],
+)
+def test_max_pool_forward_and_backward_match_one_thread(splits, shape, kernel, stride, padding):
+    rng = np.random.default_rng(0)
+    # ties (rounded values) exercise the first-maximum rule; a batch-innermost input the layout
+    x = np.round(rng.standard_normal(shape) * 4).astype(np.float32)
+    x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    g = rng.standard_normal(1).astype(np.float32)
+
+    def run():
+        t = ab.tensor(x, requires_grad=True)
+        y = ab.nn.functional.max_pool2d(t, kernel, stride, padding)
+        (y * ab.tensor(g)).sum().backward()
+        return y.detach().numpy(), t.grad.numpy()
+
+    _assert_identical(*_both(splits, run))
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
+@pytest.mark.parametrize("output", ["spikes", "both"])
+def test_leaky_layer_forward_and_backward_match_one_thread(splits, reset, output):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 40, 8, 9, 26)).astype(np.float32)  # 74,880 neurons a step
+    beta = rng.uniform(0.5, 1.0, (8, 1, 26)).astype(np.float32)
+    threshold = rng.uniform(0.5, 1.5, (9, 26)).astype(np.float32)
+    mem0 = rng.standard_normal((40, 8, 9, 26)).astype(np.float32)
+
+    def run():
+        leaves = [ab.tensor(a, requires_grad=True) for a in (x, mem0, beta, threshold)]
+        out = leaky_layer(*leaves, surrogate.atan(), reset=reset, output=output)
+        weights = ab.tensor(rng_weights(out.shape))
+        (out * weights).sum().backward()
+        return [out.detach().numpy()] + [leaf.grad.numpy() for leaf in leaves]
+
+    _assert_identical(*_both(splits, run))
+
+
+def rng_weights(shape):
+    return np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+
+
+def test_gelu_forward_and_backward_match_one_thread(splits):
+    x = np.random.default_rng(3).standard_normal((96, 1024)).astype(np.float32) * 3
+
+    def run():
+        t = ab.tensor(x, requires_grad=True)
+        y = ab.nn.functional.gelu(t)
+        (y * ab.tensor(rng_weights(x.shape))).sum().backward()
+        return y.detach().numpy(), t.grad.numpy()
+
+    _assert_identical(*_both(splits, run))
+
+
+def test_an_error_in_a_pool_thread_reaches_the_caller(splits):
+    splits.use(2)
+
+    def kernel(s):
+        if s.start == 0:  # the part the pool thread runs
+            raise ValueError("part 0 failed")
+
+    with pytest.raises(ValueError, match="part 0 failed"):
+        parallel.over_batch(kernel, 4, 10 * parallel.MIN_ELEMENTS)
+
+
+def test_a_forked_child_makes_its_own_pool(splits):
+    splits.use(2)
+    seen = []
+    parallel.over_batch(seen.append, 4, 10 * parallel.MIN_ELEMENTS)  # the parent's pool starts
+    assert len(seen) == 2 and parallel._pool is not None
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's pool thread does not exist here
+        code = 1
+        try:
+            out = np.zeros(4)
+
+            def kernel(s):
+                out[s] = 1
+
+            parallel.over_batch(kernel, 4, 10 * parallel.MIN_ELEMENTS)
+            code = 0 if out.sum() == 4 else 2
+        finally:
+            os._exit(code)
+    for _ in range(200):  # 20 s: a child stuck on a dead pool would never exit
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung on the parent's thread pool")
+    assert os.waitstatus_to_exitcode(status) == 0
