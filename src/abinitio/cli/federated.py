@@ -56,6 +56,12 @@ def add_parser(commands) -> None:
     fed.add_argument("--dp-noise", type=float, default=0.0,
                      help="central DP: Gaussian noise multiplier (0: off)")  # fmt: skip
     fed.add_argument("--dp-clip", type=float, default=1.0, help="central DP: update clip norm")
+    fed.add_argument("--secure-aggregation", action="store_true",
+                     help="Flower's SecAgg+: the server sees only the mean (FedAvg only)")
+    fed.add_argument("--secagg-shares", type=int, default=3,
+                     help="SecAgg+: neighbours each client's secrets are shared among")
+    fed.add_argument("--secagg-threshold", type=int, default=2,
+                     help="SecAgg+: shares needed to rebuild a secret (< --secagg-shares)")
     fed.add_argument("--client-evaluate", action="store_true",
                      help="also a federated evaluation message each round (slower)")  # fmt: skip
     fed.add_argument("--baseline", action=__import__("argparse").BooleanOptionalAction,
@@ -171,6 +177,17 @@ def _options(args) -> dict:
     if unknown or len(faults) >= args.clients:
         raise UsageError(f"--faults takes fewer than --clients ({args.clients}) of "
                          f"{', '.join(FAULTS)}; got {args.faults!r}")  # fmt: skip
+    secure = bool(getattr(args, "secure_aggregation", False))
+    if secure:
+        if args.strategy != "fedavg" or args.dp_noise > 0 or args.clients < 2:
+            raise UsageError("--secure-aggregation runs Flower's SecAgg+ with FedAvg on at "
+                             "least 2 clients, without --dp-noise (the server cannot clip "
+                             "updates it never sees); got --strategy "
+                             f"{args.strategy}, --dp-noise {args.dp_noise}, --clients "
+                             f"{args.clients}")  # fmt: skip
+        if not 2 <= args.secagg_threshold < args.secagg_shares:
+            raise UsageError(f"SecAgg+ needs 2 <= --secagg-threshold < --secagg-shares, got "
+                             f"{args.secagg_threshold} and {args.secagg_shares}")  # fmt: skip
     strategy_options = {}
     for item in args.strategy_option:
         key, sep, value = item.partition("=")
@@ -191,7 +208,9 @@ def _options(args) -> dict:
             "momentum": args.momentum, "fraction": args.fraction, "min-clients": min_clients,
             "round-timeout": args.round_timeout, "dp-noise": args.dp_noise,
             "dp-clip": args.dp_clip, "client-evaluate": bool(args.client_evaluate),
-            "faults": ",".join(faults), "baseline": bool(args.baseline)}  # fmt: skip
+            "faults": ",".join(faults), "baseline": bool(args.baseline),
+            "secure-aggregation": secure, "secagg-num-shares": args.secagg_shares,
+            "secagg-threshold": args.secagg_threshold}  # fmt: skip
 
 
 def _check_task(options) -> list:
@@ -205,7 +224,9 @@ def _check_task(options) -> list:
     except UsageError:
         raise
     except (ValueError, TypeError) as error:
-        raise UsageError(f"--dataset {options['dataset']} --model {options['model']}: {error}")
+        raise UsageError(
+            f"--dataset {options['dataset']} --model {options['model']}: {error}"
+        ) from None
     try:
         parts = partition(data.y_train, options["num-clients"], options["partition"],
                           options["seed"])  # fmt: skip
@@ -215,7 +236,9 @@ def _check_task(options) -> list:
     except ValueError as error:
         raise UsageError(str(error)) from None
     options.update({"dataset-name": data.name, "num-classes": int(data.num_classes),
-                    "input-shape": ",".join(str(n) for n in data.input_shape)})  # fmt: skip
+                    "input-shape": ",".join(str(n) for n in data.input_shape),
+                    # SecAgg+ weighs a client by n_i / max-weight <= 1: no overflow
+                    "secagg-max-weight": float(len(data.y_train))})  # fmt: skip
     return parts, label_counts(data.y_train, parts, data.num_classes).tolist()
 
 
@@ -282,11 +305,18 @@ def _app_config(options) -> dict:
     return {k: v for k, v in options.items() if k not in ("faults", "baseline")}
 
 
+def _components(options) -> tuple[str, str]:
+    """The ServerApp and ClientApp ``flwr run`` loads: the secure pair under SecAgg+."""
+    prefix = "secure_" if options.get("secure-aggregation") else ""
+    return (f"abinitio.cli.federated_app:{prefix}server_app",
+            f"abinitio.cli.federated_app:{prefix}client_app")  # fmt: skip
+
+
 def _write_app_only(options, out) -> int:
     from abinitio.federated import write_app
 
-    app = write_app(os.path.join(out, "flower", "app"), "abinitio.cli.federated_app:server_app",
-                    "abinitio.cli.federated_app:client_app", _app_config(options))  # fmt: skip
+    app = write_app(os.path.join(out, "flower", "app"), *_components(options),
+                    _app_config(options))  # fmt: skip
     data = os.path.dirname(options["test-file"])
     n = options["num-clients"]
     print(f"""wrote the Flower app {app} and the clients' data {data}/client-0..{n - 1}.npz
@@ -333,8 +363,7 @@ def run_federation(options, out) -> tuple[float, float]:
 
     work = os.path.join(out, "flower")
     config = _app_config(options)
-    app_dir = write_app(os.path.join(work, "app"), "abinitio.cli.federated_app:server_app",
-                        "abinitio.cli.federated_app:client_app", config)  # fmt: skip
+    app_dir = write_app(os.path.join(work, "app"), *_components(options), config)
     import resource
 
     started = time.perf_counter()

@@ -11,12 +11,15 @@ and the fault handling; this package brings the model and the local training:
 * :mod:`~abinitio.federated.apps`: ``make_client_app`` and ``make_server_app``;
 * :mod:`~abinitio.federated.strategies`: Flower's strategies by name, its DP wrapper, and
   the guard that keeps failed, malformed and non-finite updates out of the average;
+* :mod:`~abinitio.federated.secure`: the same apps under Flower's secure aggregation
+  (SecAgg+), with the update guard moved to the client, before masking;
 * :mod:`~abinitio.federated.launcher`: Flower's deployment engine on 127.0.0.1.
 
 Everything that needs Flower (``pip install "abinitio[federated]"``) imports it lazily.
 See the article docs/articles/learning/federated_learning.py.
 """
 
+from abinitio.federated.launcher import LoopbackFederation, free_port, write_app
 from abinitio.federated.parameters import (
     ModelMismatchError,
     check_update,
@@ -35,7 +38,6 @@ from abinitio.federated.partitions import (
     shard_partition,
 )
 from abinitio.federated.strategies import STRATEGIES, build_strategy, gaussian_epsilon, guard
-from abinitio.federated.launcher import LoopbackFederation, free_port, write_app
 
 __all__ = [
     "STRATEGIES",
@@ -54,6 +56,8 @@ __all__ = [
     "load_arrays",
     "local_train",
     "make_client_app",
+    "make_secure_client_app",
+    "make_secure_server_app",
     "make_server_app",
     "model_arrays",
     "parse_partition",
@@ -72,4 +76,8 @@ def __getattr__(name):
         from abinitio.federated import apps
 
         return getattr(apps, name)
+    if name in ("make_secure_client_app", "make_secure_server_app"):
+        from abinitio.federated import secure
+
+        return getattr(secure, name)
     raise AttributeError(f"module 'abinitio.federated' has no attribute {name!r}")

@@ -94,6 +94,9 @@ def main(argv: list[str]) -> None:
         del argv[at : at + 2]
     for module in preload:
         importlib.import_module(module)
+    from abinitio.federated._waits import shorten_pull_backoff
+
+    shorten_pull_backoff()  # inherited by every forked ClientApp (it pulls its message)
     factory.SubprocessExecutor = ForkingExecutor
     sys.argv = ["flower-superexec", *argv]
     flower_superexec()

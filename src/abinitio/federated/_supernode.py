@@ -29,6 +29,9 @@ class _PromptTime:
 
 
 if __name__ == "__main__":  # only here: importing this module (pytest does) patches nothing
+    from abinitio.federated._waits import shorten_pull_backoff
+
+    shorten_pull_backoff()  # the objects of a message it pulls from the SuperLink
     start_client_internal.time = _PromptTime()
     sys.argv[0] = "flower-supernode"
     sys.exit(flower_supernode())

@@ -39,7 +39,7 @@ from abinitio.federated.parameters import (
 )
 
 __all__ = ["ProximalLoss", "evaluate_arrays", "local_train", "make_client_app",
-           "make_server_app"]  # fmt: skip
+           "make_server_app", "RunBook", "train_round"]  # fmt: skip
 
 GLOBAL_NAME, ROUNDS_NAME, MODEL_NAME = "global.safetensors", "rounds.json", "model.safetensors"
 
@@ -128,6 +128,41 @@ def evaluate_arrays(model, x, y) -> dict:
 
 
 # ---- the ClientApp ---------------------------------------------------------------------
+def train_round(
+    model, x, y, received: dict, config, context, pid: int, include_buffers: bool = True
+) -> tuple:
+    """One client's part of a round, shared by the plain and the secure ClientApp: load
+    the global arrays ``received`` into ``model`` (names and shapes checked), score them on
+    the local data, train locally as ``config`` says (``local-epochs``, ``lr``,
+    ``batch-size``, ``momentum``, ``proximal-mu``, ``server-round``, ``round-offset``),
+    seeded by the run's seed, the round and the partition; return (arrays, metrics).
+
+    The node config's ``fault=raise|hang|nan`` makes the client misbehave on purpose.
+    """
+    load_arrays(model, received, include_buffers)
+    before = evaluate_arrays(model, x, y)  # how the global model does here, pre-training
+    fault = str(context.node_config.get("fault", ""))
+    if fault == "raise":
+        raise RuntimeError(f"partition {pid}: this client fails on purpose (fault=raise)")
+    if fault == "hang":
+        time.sleep(3 * float(context.run_config.get("round-timeout", 120)))
+    server_round = int(config.get("server-round", 1)) + int(config.get("round-offset", 0))
+    metrics = local_train(
+        model, x, y, epochs=int(config.get("local-epochs", 1)),
+        lr=float(config.get("lr", 0.05)), batch_size=int(config.get("batch-size", 32)),
+        momentum=float(config.get("momentum", 0.0)),
+        proximal_mu=float(config.get("proximal-mu", 0.0)),
+        seed=int(context.run_config.get("seed", 0)) * 100_003 + 1000 * server_round + pid,
+    )  # fmt: skip
+    arrays = model_arrays(model, include_buffers)
+    if fault == "nan":
+        first = next(iter(arrays))
+        arrays[first] = np.full_like(arrays[first], np.nan)
+    metrics.update({"partition-id": pid, "global-loss": before["loss"],
+                    "global-accuracy": before["accuracy"]})  # fmt: skip
+    return arrays, metrics
+
+
 def make_client_app(build_model, load_partition, include_buffers: bool = True, mods=()):
     """A Flower ClientApp training ``build_model(run_config)`` on this node's partition.
 
@@ -150,30 +185,11 @@ def make_client_app(build_model, load_partition, include_buffers: bool = True, m
 
     @app.train()
     def train(message: Message, context) -> Message:
-        config = message.content["config"]
         pid, (x, y) = partition(context)
         model = build_model(context.run_config)
-        load_arrays(model, from_array_record(message.content["arrays"]), include_buffers)
-        before = evaluate_arrays(model, x, y)  # how the global model does here, pre-training
-        fault = str(context.node_config.get("fault", ""))
-        if fault == "raise":
-            raise RuntimeError(f"partition {pid}: this client fails on purpose (fault=raise)")
-        if fault == "hang":
-            time.sleep(3 * float(context.run_config.get("round-timeout", 120)))
-        server_round = int(config.get("server-round", 1)) + int(config.get("round-offset", 0))
-        metrics = local_train(
-            model, x, y, epochs=int(config.get("local-epochs", 1)),
-            lr=float(config.get("lr", 0.05)), batch_size=int(config.get("batch-size", 32)),
-            momentum=float(config.get("momentum", 0.0)),
-            proximal_mu=float(config.get("proximal-mu", 0.0)),
-            seed=int(context.run_config.get("seed", 0)) * 100_003 + 1000 * server_round + pid,
-        )  # fmt: skip
-        arrays = model_arrays(model, include_buffers)
-        if fault == "nan":
-            first = next(iter(arrays))
-            arrays[first] = np.full_like(arrays[first], np.nan)
-        metrics.update({"partition-id": pid, "global-loss": before["loss"],
-                        "global-accuracy": before["accuracy"]})  # fmt: skip
+        received = from_array_record(message.content["arrays"])
+        arrays, metrics = train_round(model, x, y, received, message.content["config"],
+                                      context, pid, include_buffers)  # fmt: skip
         content = RecordDict({"arrays": to_array_record(arrays), "metrics": MetricRecord(metrics)})
         return Message(content=content, reply_to=message)
 
@@ -196,6 +212,9 @@ class _PromptGrid:
     shorter), so that a round ends when its last reply arrives."""
 
     def __init__(self, grid, interval: float = 0.05) -> None:
+        from abinitio.federated._waits import shorten_pull_backoff
+
+        shorten_pull_backoff()  # this process pulls the replies' arrays
         self.grid, self.interval = grid, interval
 
     def __getattr__(self, name):
@@ -229,6 +248,77 @@ def read_rounds(out: str) -> dict:
     return json.loads(Path(path).read_text("utf-8"))
 
 
+class RunBook:
+    """The server's side of a run, shared by the plain and the secure ServerApp: the global
+    model (resumed from ``global.safetensors`` when ``rounds.json`` in ``out`` holds
+    rounds), the held-out test set, and ``evaluate``, which scores each round's global
+    arrays, checkpoints them atomically and appends the round to ``rounds.json``."""
+
+    def __init__(self, build_model, load_test, cfg, include_buffers: bool = True,
+                 log=print) -> None:  # fmt: skip
+        from abinitio import load
+
+        self.cfg, self.include_buffers, self.log = cfg, include_buffers, log
+        self.out = str(cfg["out"])
+        os.makedirs(self.out, exist_ok=True)
+        self.model = build_model(cfg)
+        self.x_test, self.y_test = load_test(cfg)
+        self.state = read_rounds(self.out)
+        self.done = len(self.state["rounds"])
+        checkpoint = os.path.join(self.out, GLOBAL_NAME)
+        if self.done and os.path.exists(checkpoint):
+            saved = load(checkpoint)
+            load_arrays(self.model, {k: v.array for k, v in saved.items()}, include_buffers)
+            log(f"resuming after round {self.done} from {checkpoint}")
+        else:
+            self.state, self.done = {"rounds": []}, 0
+        self.total = int(cfg["num-server-rounds"])
+        self.started = time.perf_counter()
+
+    def arrays(self) -> dict:
+        return model_arrays(self.model, self.include_buffers)
+
+    def train_config(self) -> dict:
+        """What every client is told each round (Flower adds nothing of its own)."""
+        cfg = self.cfg
+        return {"lr": float(cfg.get("lr", 0.05)), "local-epochs": int(cfg.get("local-epochs", 1)),
+                "batch-size": int(cfg.get("batch-size", 32)),
+                "momentum": float(cfg.get("momentum", 0.0)), "round-offset": self.done}  # fmt: skip
+
+    def evaluate(self, server_round: int, arrays: dict, seen: dict, **extra) -> dict:
+        """Score ``arrays`` on the test set; for rounds after 0, checkpoint them and record
+        the round (``seen``: the clients' metrics, rejected updates, how many averaged)."""
+        from abinitio import save
+
+        load_arrays(self.model, arrays, self.include_buffers)
+        metrics = evaluate_arrays(self.model, self.x_test, self.y_test)
+        now = time.perf_counter()
+        if server_round == 0:
+            if self.done == 0:
+                self.state["initial"] = metrics
+            self.started = now
+            return metrics
+        record = {"round": self.done + server_round, "loss": metrics["loss"],
+                  "accuracy": metrics["accuracy"], "seconds": now - self.started,
+                  "clients": seen.get("clients", {}), "rejected": seen.get("rejected", []),
+                  "aggregated": seen.get("aggregated", 0), **extra}  # fmt: skip
+        self.started = now
+        save(self.model.state_dict(), os.path.join(self.out, GLOBAL_NAME))  # atomic
+        self.state["rounds"].append(record)
+        write_json(os.path.join(self.out, ROUNDS_NAME), self.state)
+        self.log(f"round {record['round']}/{self.total}: test accuracy {metrics['accuracy']:.4f}, "
+                 f"loss {metrics['loss']:.4f}, {record['aggregated']} update(s) averaged, "
+                 f"{record['seconds']:.2f} s")  # fmt: skip
+        return metrics
+
+    def finish(self) -> None:
+        from abinitio import save
+
+        save(self.model.state_dict(), os.path.join(self.out, MODEL_NAME))
+        self.state["finished"] = True
+        write_json(os.path.join(self.out, ROUNDS_NAME), self.state)
+
+
 def make_server_app(build_model, load_test, include_buffers: bool = True, log=print):
     """A Flower ServerApp running the strategy named in the run config on
     ``build_model(run_config)``; see the module docstring for what it writes.
@@ -238,7 +328,6 @@ def make_server_app(build_model, load_test, include_buffers: bool = True, log=pr
     from flwr.app import ConfigRecord, MetricRecord
     from flwr.serverapp import ServerApp
 
-    from abinitio import load, save
     from abinitio.federated.strategies import (
         build_strategy,
         gaussian_epsilon,
@@ -251,19 +340,7 @@ def make_server_app(build_model, load_test, include_buffers: bool = True, log=pr
     @app.main()
     def main(grid, context) -> None:
         cfg = context.run_config
-        out = str(cfg["out"])
-        os.makedirs(out, exist_ok=True)
-        model = build_model(cfg)
-        x_test, y_test = load_test(cfg)
-        state = read_rounds(out)
-        done = len(state["rounds"])
-        if done and os.path.exists(os.path.join(out, GLOBAL_NAME)):
-            saved = load(os.path.join(out, GLOBAL_NAME))
-            load_arrays(model, {k: v.array for k, v in saved.items()}, include_buffers)
-            log(f"resuming after round {done} from {os.path.join(out, GLOBAL_NAME)}")
-        else:
-            state, done = {"rounds": []}, 0
-        total = int(cfg["num-server-rounds"])
+        book = RunBook(build_model, load_test, cfg, include_buffers, log)
         num_clients = int(cfg["num-clients"])
         options = json.loads(str(cfg.get("strategy-options", "{}")))
         strategy = build_strategy(str(cfg.get("strategy", "fedavg")), num_clients,
@@ -277,47 +354,23 @@ def make_server_app(build_model, load_test, include_buffers: bool = True, log=pr
             strategy = with_differential_privacy(strategy, noise, float(cfg.get("dp-clip", 1.0)),
                                                  sampled)  # fmt: skip
         guarded = guard(strategy, log=log)
-        round_started = [time.perf_counter()]
 
         def evaluate_fn(server_round: int, arrays) -> MetricRecord:
-            load_arrays(model, from_array_record(arrays), include_buffers)
-            metrics = evaluate_arrays(model, x_test, y_test)
-            now = time.perf_counter()
-            if server_round == 0:
-                if done == 0:
-                    state["initial"] = metrics
-                round_started[0] = now
-                return MetricRecord({"loss": metrics["loss"], "accuracy": metrics["accuracy"]})
-            seen = guarded.rounds[-1] if guarded.rounds else {}
-            record = {"round": done + server_round, "loss": metrics["loss"],
-                      "accuracy": metrics["accuracy"], "seconds": now - round_started[0],
-                      "clients": seen.get("clients", {}), "rejected": seen.get("rejected", []),
-                      "aggregated": seen.get("aggregated", 0)}  # fmt: skip
-            if noise > 0:
+            extra = {}
+            if noise > 0 and server_round > 0:
                 delta = float(cfg.get("dp-delta", 1e-5))
-                record["epsilon"] = gaussian_epsilon(noise, done + server_round, delta)
-                record["delta"] = delta
-            round_started[0] = now
-            save(model.state_dict(), os.path.join(out, GLOBAL_NAME))  # atomic
-            state["rounds"].append(record)
-            write_json(os.path.join(out, ROUNDS_NAME), state)
-            log(f"round {record['round']}/{total}: test accuracy {metrics['accuracy']:.4f}, "
-                f"loss {metrics['loss']:.4f}, {record['aggregated']} update(s) averaged, "
-                f"{record['seconds']:.2f} s")  # fmt: skip
+                extra = {"epsilon": gaussian_epsilon(noise, book.done + server_round, delta),
+                         "delta": delta}  # fmt: skip
+            seen = guarded.rounds[-1] if guarded.rounds else {}
+            metrics = book.evaluate(server_round, from_array_record(arrays), seen, **extra)
             return MetricRecord({"loss": metrics["loss"], "accuracy": metrics["accuracy"]})
 
-        train_config = ConfigRecord({
-            "lr": float(cfg.get("lr", 0.05)), "local-epochs": int(cfg.get("local-epochs", 1)),
-            "batch-size": int(cfg.get("batch-size", 32)),
-            "momentum": float(cfg.get("momentum", 0.0)), "round-offset": done,
-        })  # fmt: skip
-        if total - done > 0:
-            guarded.start(grid=_PromptGrid(grid), initial_arrays=to_array_record(model_arrays(
-                          model, include_buffers)), num_rounds=total - done,
-                          timeout=float(cfg.get("round-timeout", 120)), train_config=train_config,
+        if book.total - book.done > 0:
+            guarded.start(grid=_PromptGrid(grid), initial_arrays=to_array_record(book.arrays()),
+                          num_rounds=book.total - book.done,
+                          timeout=float(cfg.get("round-timeout", 120)),
+                          train_config=ConfigRecord(book.train_config()),
                           evaluate_fn=evaluate_fn)  # fmt: skip
-        save(model.state_dict(), os.path.join(out, MODEL_NAME))
-        state["finished"] = True
-        write_json(os.path.join(out, ROUNDS_NAME), state)
+        book.finish()
 
     return app
