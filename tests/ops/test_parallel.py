@@ -8,7 +8,7 @@ import pytest
 
 import abinitio as ab
 from abinitio import threads
-from abinitio.ops import parallel
+from abinitio.ops import parallel, spike
 from abinitio.ops.spike import leaky_layer
 from abinitio.snn import surrogate
 
@@ -26,10 +26,14 @@ def splits(monkeypatch):
             self.parts = []
 
     recorder = Recorder()
+    # small thresholds, so that test-sized arrays split (the thresholds are speed policy;
+    # what is tested is that the split computes the same numbers)
+    monkeypatch.setattr(parallel, "MIN_WORK", 1 << 12)
+    monkeypatch.setattr(spike, "MIN_STEP_PART", 1 << 10)
     original = parallel.batch_slices
 
-    def recording(n, elements):
-        slices = original(n, elements)
+    def recording(n, work):
+        slices = original(n, work)
         recorder.parts.append(len(slices))
         return slices
 
@@ -60,11 +64,11 @@ def _assert_identical(one, two):
 
 def test_slices_cover_the_batch_once_and_small_work_stays_whole(splits):
     splits.use(2)
-    assert parallel.batch_slices(7, 10 * parallel.MIN_ELEMENTS) == [slice(0, 3), slice(3, 7)]
-    assert parallel.batch_slices(7, parallel.MIN_ELEMENTS) == [slice(0, 7)]
-    assert parallel.batch_slices(1, 10 * parallel.MIN_ELEMENTS) == [slice(0, 1)]
+    assert parallel.batch_slices(7, 10 * parallel.MIN_WORK) == [slice(0, 3), slice(3, 7)]
+    assert parallel.batch_slices(7, parallel.MIN_WORK) == [slice(0, 7)]
+    assert parallel.batch_slices(1, 10 * parallel.MIN_WORK) == [slice(0, 1)]
     splits.use(1)
-    assert parallel.batch_slices(7, 10 * parallel.MIN_ELEMENTS) == [slice(0, 7)]
+    assert parallel.batch_slices(7, 10 * parallel.MIN_WORK) == [slice(0, 7)]
 
 
 @pytest.mark.parametrize(
@@ -110,13 +114,27 @@ def rng_weights(shape):
     return np.random.default_rng(2).standard_normal(shape).astype(np.float32)
 
 
-def test_gelu_forward_and_backward_match_one_thread(splits):
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_forward_and_backward_match_one_thread(splits, approximate):
     x = np.random.default_rng(3).standard_normal((96, 1024)).astype(np.float32) * 3
 
     def run():
         t = ab.tensor(x, requires_grad=True)
-        y = ab.nn.functional.gelu(t)
+        y = ab.nn.functional.gelu(t, approximate=approximate)
         (y * ab.tensor(rng_weights(x.shape))).sum().backward()
+        return y.detach().numpy(), t.grad.numpy()
+
+    _assert_identical(*_both(splits, run))
+
+
+@pytest.mark.parametrize("shape, dim", [((8, 4, 64, 64), -1), ((8, 4, 64, 64), 0), ((300, 7), 1)])
+def test_softmax_forward_and_backward_match_one_thread(splits, shape, dim):
+    x = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+
+    def run():
+        t = ab.tensor(x, requires_grad=True)
+        y = ab.nn.functional.softmax(t, dim=dim)
+        (y * ab.tensor(rng_weights(shape))).sum().backward()
         return y.detach().numpy(), t.grad.numpy()
 
     _assert_identical(*_both(splits, run))
@@ -130,13 +148,13 @@ def test_an_error_in_a_pool_thread_reaches_the_caller(splits):
             raise ValueError("part 0 failed")
 
     with pytest.raises(ValueError, match="part 0 failed"):
-        parallel.over_batch(kernel, 4, 10 * parallel.MIN_ELEMENTS)
+        parallel.over_batch(kernel, 4, 10 * parallel.MIN_WORK)
 
 
 def test_a_forked_child_makes_its_own_pool(splits):
     splits.use(2)
     seen = []
-    parallel.over_batch(seen.append, 4, 10 * parallel.MIN_ELEMENTS)  # the parent's pool starts
+    parallel.over_batch(seen.append, 4, 10 * parallel.MIN_WORK)  # the parent's pool starts
     assert len(seen) == 2 and parallel._pool is not None
     pid = os.fork()
     if pid == 0:  # the child: the parent's pool thread does not exist here
@@ -147,7 +165,7 @@ def test_a_forked_child_makes_its_own_pool(splits):
             def kernel(s):
                 out[s] = 1
 
-            parallel.over_batch(kernel, 4, 10 * parallel.MIN_ELEMENTS)
+            parallel.over_batch(kernel, 4, 10 * parallel.MIN_WORK)
             code = 0 if out.sum() == 4 else 2
         finally:
             os._exit(code)

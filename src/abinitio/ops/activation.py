@@ -151,48 +151,79 @@ class GELU(Function):
     def forward(ctx, x, approximate):
         ctx.approximate = approximate
         if approximate == "tanh":
-            ctx.save_for_backward(x)
-            return 0.5 * x * (1 + np.tanh(_tanh_argument(x)))
+            t, y = np.empty_like(x), np.empty_like(x)
+
+            def gelu_tanh(y, t, x):  # on parts of x, each on its own thread when x is large
+                np.multiply(x, x, out=t)
+                t *= 0.044715
+                t += 1
+                t *= x
+                t *= math.sqrt(2 / math.pi)  # k (x + 0.044715 x^3)
+                np.tanh(t, out=t)
+                np.add(t, 1, out=y)
+                y *= x
+                y *= 0.5
+
+            elementwise(gelu_tanh, 9, y, t, x)
+            ctx.save_for_backward(x, t)  # tanh saved: the backward needs no tanh again
+            return y
         cdf, y = np.empty_like(x), np.empty_like(x)
 
         def gelu(y, cdf, x):  # on parts of x, each on its own thread when x is large
             np.multiply(x, normal_cdf(x, out=cdf), out=y)
 
-        elementwise(gelu, y, cdf, x)
+        elementwise(gelu, 20, y, cdf, x)
         ctx.save_for_backward(x, cdf)
         return y
 
     @staticmethod
     def backward(ctx, g):
         if ctx.approximate == "tanh":
-            (x,) = ctx.saved_tensors
-            k = math.sqrt(2 / math.pi)
-            t = np.tanh(_tanh_argument(x))
-            dt = (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
-            return g * (0.5 * (1 + t) + 0.5 * x * dt)
+            x, t = ctx.saved_tensors
+            return _elementwise_times(_gelu_tanh_derivative, 11, g, x, t)
         x, cdf = ctx.saved_tensors
-        grad = np.empty_like(x)  # an array even for 0-d x
-        same = grad.shape == np.shape(g)
-
-        def derivative(grad, x, cdf, *g):  # on parts, each on its own thread when x is large
-            np.multiply(x, x, out=grad)
-            grad *= -0.5
-            np.exp(grad, out=grad)
-            grad *= x
-            grad *= 1 / math.sqrt(2 * math.pi)  # x * phi(x)
-            grad += cdf
-            if g:
-                grad *= g[0]
-
-        if same and isinstance(g, np.ndarray):
-            elementwise(derivative, grad, x, cdf, g)
-            return grad
-        elementwise(derivative, grad, x, cdf)
-        return grad * g
+        return _elementwise_times(_gelu_derivative, 7, g, x, cdf)
 
 
-def _tanh_argument(x):
-    return math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
+def _gelu_tanh_derivative(grad, x, t, *g):
+    """grad = [0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 a x^2)] (times g), t the saved tanh,
+    k = sqrt(2 / pi), a = 0.044715; in place, on a part of the arrays."""
+    np.multiply(x, x, out=grad)
+    grad *= 3 * 0.044715
+    grad += 1
+    grad *= math.sqrt(2 / math.pi) / 2
+    grad *= x  # 0.5 x k (1 + 3 a x^2)
+    square = np.multiply(t, t)
+    np.subtract(1, square, out=square)
+    grad *= square
+    grad += 0.5
+    np.multiply(t, 0.5, out=square)
+    grad += square
+    if g:
+        grad *= g[0]
+
+
+def _elementwise_times(derivative, passes, g, *saved):
+    """``derivative(grad, *saved)`` times the incoming ``g``, split over threads when large:
+    multiplied in the same pass when ``g`` is an array of the same shape, else after."""
+    grad = np.empty_like(saved[0])  # an array even for 0-d x
+    if isinstance(g, np.ndarray) and g.shape == grad.shape:
+        elementwise(derivative, passes, grad, *saved, g)
+        return grad
+    elementwise(derivative, passes - 1, grad, *saved)
+    return grad * g
+
+
+def _gelu_derivative(grad, x, cdf, *g):
+    """grad = Phi(x) + x phi(x) (times g), Phi the saved cdf; in place, on a part."""
+    np.multiply(x, x, out=grad)
+    grad *= -0.5
+    np.exp(grad, out=grad)
+    grad *= x
+    grad *= 1 / math.sqrt(2 * math.pi)  # x * phi(x)
+    grad += cdf
+    if g:
+        grad *= g[0]
 
 
 class Softplus(Function):

@@ -7,9 +7,11 @@ by two threads does run on two cores. Splitting changes no number: every element
 computed by the same operations as in one piece, only by another thread, so the results
 are bit-equal to the one-thread path (tested).
 
-When it pays: handing a slice to a pool thread and waiting for it costs some tens of
-microseconds, so a kernel is split only when it touches at least ``MIN_ELEMENTS`` elements
-per thread; below that it runs in one piece on the calling thread. The calling thread
+When it pays: handing a slice to a pool thread and waiting for it cost 30-60 us on the
+2-core machine (measured, 2026-12-03; a thread's wake-up on a virtual machine), the time of
+about 300,000 float32 additions. So a kernel is split only when its work, counted in
+element operations (elements times passes over them), is at least ``MIN_WORK`` per thread,
+about 150 us; below that it runs in one piece on the calling thread. The calling thread
 always takes the last slice itself.
 
 How many threads: :func:`abinitio.set_num_threads` (as ``torch.set_num_threads``), else
@@ -28,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from abinitio.threads import intra_op_threads
 
-MIN_ELEMENTS = 1 << 15  # per thread; measured: a hand-off costs about what 2^14 adds do
+MIN_WORK = 1 << 20  # element operations per thread: about 150 us, 3-5 hand-offs' worth
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -55,21 +57,21 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def batch_slices(n: int, elements: int) -> list[slice]:
-    """Consecutive slices covering ``range(n)``, one per thread that pays: ``elements`` is
-    the work of the whole kernel (elements touched), shared evenly by the n items."""
-    threads = min(intra_op_threads(), n, elements // MIN_ELEMENTS)
+def batch_slices(n: int, work: int) -> list[slice]:
+    """Consecutive slices covering ``range(n)``, one per thread that pays: ``work`` is the
+    whole kernel's, in element operations, shared evenly by the n items."""
+    threads = min(intra_op_threads(), n, work // MIN_WORK)
     if threads <= 1:
         return [slice(0, n)]
     bounds = [n * i // threads for i in range(threads + 1)]
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def over_batch(kernel, n: int, elements: int) -> None:
+def over_batch(kernel, n: int, work: int) -> None:
     """Call ``kernel(s)`` for the slices of :func:`batch_slices`, concurrently; ``kernel``
     must write its results into arrays it was given (it returns nothing), and slices must
     not share outputs. An exception in any slice is raised here, after all have finished."""
-    slices = batch_slices(n, elements)
+    slices = batch_slices(n, work)
     if len(slices) == 1:
         kernel(slices[0])
         return
@@ -82,22 +84,24 @@ def over_batch(kernel, n: int, elements: int) -> None:
             future.result()
 
 
-def over_leading_axis(kernel, a, spatial: int) -> None:
-    """:func:`over_batch` for a kernel on images: ``kernel(index)`` with ``index`` a tuple
-    that cuts one leading axis of ``a`` (any axis before its last ``spatial`` ones; the one
-    outermost in memory, so each part is few long runs) and keeps the rest whole."""
-    leading = a.ndim - spatial
-    if leading <= 0:
+def over_outer_axis(kernel, a, axes, work: int) -> None:
+    """:func:`over_batch` for a kernel on an array ``a`` that is independent along each of
+    ``axes`` (the batch and channel axes of an image, every axis but a softmax's):
+    ``kernel(index)`` with ``index`` a tuple that cuts the one of ``axes`` outermost in
+    memory (so each part is few long runs) and keeps the others whole."""
+    axes = [k for k in axes if a.shape[k] > 1]
+    if not axes:
         kernel((Ellipsis,))
         return
-    axis = max(range(leading), key=lambda k: abs(a.strides[k]))
+    axis = max(axes, key=lambda k: abs(a.strides[k]))
     head = (slice(None),) * axis
-    over_batch(lambda s: kernel((*head, s)), a.shape[axis], a.size)
+    over_batch(lambda s: kernel((*head, s)), a.shape[axis], work)
 
 
-def elementwise(kernel, out, *inputs) -> None:
+def elementwise(kernel, passes: int, out, *inputs) -> None:
     """``kernel(out_part, *input_parts)`` on matching parts of C-contiguous arrays of one
-    shape, cut along their flattened order (each part a contiguous run of memory). Arrays
+    shape, cut along their flattened order (each part a contiguous run of memory); the
+    kernel makes about ``passes`` passes over its part. Arrays
     that are not all C-contiguous go to ``kernel`` whole (a reshape would copy them)."""
     if not all(a.flags.c_contiguous for a in (out, *inputs)):
         kernel(out, *inputs)
@@ -108,4 +112,4 @@ def elementwise(kernel, out, *inputs) -> None:
     def part(s):
         kernel(flat_out[s], *(a[s] for a in flat_inputs))
 
-    over_batch(part, flat_out.size, flat_out.size)
+    over_batch(part, flat_out.size, flat_out.size * passes)

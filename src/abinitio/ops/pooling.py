@@ -25,7 +25,7 @@ from abinitio.ops.im2col import (
     window_slices,
     windows_are_disjoint,
 )
-from abinitio.ops.parallel import over_leading_axis
+from abinitio.ops.parallel import over_outer_axis
 from abinitio.ops.shape import pad, squeeze, stack, unsqueeze
 from abinitio.tensor import Tensor
 
@@ -53,7 +53,7 @@ class MaxPool2d(Function):
             for _, _, index in slices:
                 np.maximum(out, xs[index], out=out)
 
-        over_leading_axis(maxima, xp, 2)
+        over_outer_axis(maxima, xp, range(xp.ndim - 2), y.size * kernel[0] * kernel[1])
         ctx.save_for_backward(xp, y)
         ctx.geometry = (x.shape[-2:], kernel, stride, padding, dilation, out_size)
         return y
@@ -79,7 +79,7 @@ class MaxPool2d(Function):
                 else:
                     out[index] += gs * is_max
 
-        over_leading_axis(route, xp, 2)
+        over_outer_axis(route, xp, range(xp.ndim - 2), 4 * y.size * kernel[0] * kernel[1])
         return crop2d(grad, padding, size)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from abinitio.autograd.function import Function
 from abinitio.ops.arguments import normalize_dim, resolve_axis_alias
+from abinitio.ops.parallel import over_outer_axis
 
 
 class Softmax(Function):
@@ -24,20 +25,36 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        e = x - np.amax(x, axis=dim, keepdims=True)
-        np.exp(e, out=e)  # in place: the shifted copy is not needed again
-        e /= np.sum(e, axis=dim, keepdims=True)
-        ctx.save_for_backward(e)
+        y = np.empty_like(x)
+
+        def rows(part):  # independent rows; parts of a large array run on their own threads
+            e = y[part]
+            np.subtract(x[part], np.amax(x[part], axis=dim, keepdims=True), out=e)
+            np.exp(e, out=e)  # in place: the shifted copy is not needed again
+            e /= np.sum(e, axis=dim, keepdims=True)
+
+        over_outer_axis(rows, y, _other_axes(y, dim), 5 * y.size)
+        ctx.save_for_backward(y)
         ctx.dim = dim
-        return e
+        return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        # y * (g - sum(g y)): two passes and one reduction, where y*g - y*sum needs four
-        gx = g - np.sum(g * y, axis=ctx.dim, keepdims=True)
-        gx *= y
+        g = np.broadcast_to(g, y.shape)
+        gx = np.empty_like(y)
+
+        def rows(part):  # y * (g - sum(g y)): two passes and a reduction, not y*g - y*sum's four
+            out = gx[part]
+            np.subtract(g[part], np.sum(g[part] * y[part], axis=ctx.dim, keepdims=True), out=out)
+            out *= y[part]
+
+        over_outer_axis(rows, y, _other_axes(y, ctx.dim), 4 * y.size)
         return gx
+
+
+def _other_axes(a, dim):
+    return [k for k in range(a.ndim) if k != dim % max(a.ndim, 1)]
 
 
 def log_softmax_array(x, axis: int):

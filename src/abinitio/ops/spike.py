@@ -196,18 +196,23 @@ class LeakyLayer(Function):
         return du_all, dmem0_all, dbeta_all, dtheta_all
 
 
+MIN_STEP_PART = 1 << 15  # neurons: a NumPy call on fewer spends much of its time starting
+
+
 def _over_neurons(kernel, steps):
     """``kernel(part)`` for parts of one step's neurons (``steps`` is (T, ...)), on several
-    threads for a large NumPy layer (``ops.parallel``), whole on CuPy. The kernels make a
-    few NumPy calls per time step, each holding the GIL while it starts, so what must be
-    large enough to pay is one step's work, not the layer's."""
+    threads for a large NumPy layer (``ops.parallel``), whole on CuPy. The kernels make
+    about six NumPy calls per time step, each holding the GIL while it starts, so a step's
+    part must also be large (``MIN_STEP_PART`` neurons) for the threads to overlap."""
     if type(steps) is not np.ndarray or steps.ndim < 2:
         kernel((Ellipsis,))
         return
     axes = range(1, steps.ndim)
     axis = max(axes, key=lambda k: abs(steps.strides[k]))  # outermost in memory: long runs
     head = (slice(None),) * (axis - 1)
-    over_batch(lambda s: kernel((*head, s)), steps.shape[axis], steps[0].size)
+    parts = steps[0].size // MIN_STEP_PART
+    work = 6 * steps.size if parts > 1 else 0
+    over_batch(lambda s: kernel((*head, s)), steps.shape[axis], work)
 
 
 def _shifted(first, steps):
