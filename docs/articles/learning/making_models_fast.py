@@ -167,9 +167,40 @@ print("largest difference:", np.abs(normal_cdf(values) - _reference_normal_cdf(v
 #   three-term formula from the weight and bias gradients it computes anyway;
 # * **softmax** exponentiates in place and its backward is
 #   :math:`y \odot (g - \langle g, y\rangle)`: two passes instead of four.
-#
-# Measure the result the honest way: both frameworks in one process, interleaved rounds,
-# medians, at one and at two threads, on a named CPU. That is ``benchmarks/bench_train.py``
+
+# %%
+# Both cores for the work BLAS does not do
+# ----------------------------------------
+# A matrix product runs on every core (BLAS has its own threads), but an elementwise
+# kernel runs on one. NumPy releases the GIL inside its loops, so the same NumPy code on
+# two halves of the batch, run by two threads, does use two cores. ``abinitio.ops.parallel``
+# does this for the kernels where it pays: max pooling, the fused spiking layer's time
+# loop, exact and tanh GELU, softmax. Every element gets the same operations as in one
+# piece, so the numbers are bit-equal to one thread. Handing work to a thread costs tens
+# of microseconds (a thread's wake-up), so a kernel is split only when each thread gets
+# enough work to hide it, about 150 us (``MIN_WORK`` element operations). The count
+# follows ``abinitio.set_num_threads``, as PyTorch's follows ``torch.set_num_threads``.
+from abinitio.ops import parallel
+
+parts = []
+wide = np.random.default_rng(1).standard_normal((64, 16384)).astype(np.float32)
+small = wide[:2, :64]
+for name, x in (("large", wide), ("small", small)):
+    slices = parallel.batch_slices(len(x), 20 * x.size)  # GELU makes about 20 passes
+    print(f"{name} {x.shape}: {len(slices)} part(s) on {ab.threads.intra_op_threads()} thread(s)")
+
+threads = ab.threads.intra_op_threads()
+split = ab.nn.functional.gelu(ab.tensor(wide)).numpy()
+ab.set_num_threads(1)
+whole = ab.nn.functional.gelu(ab.tensor(wide)).numpy()
+ab.set_num_threads(threads)
+print("bit-equal to one thread:", np.array_equal(split, whole))
+
+# %%
+# Measure the result the honest way: each framework in a process of its own (a program
+# runs one; in a shared process PyTorch's idle OpenMP workers keep spinning), one driver
+# timing them in interleaved rounds, medians of per-round ratios, at one and at two
+# threads, on a named CPU. That is ``benchmarks/bench_train.py``
 # (``python benchmarks/bench_train.py --readme README.md`` regenerates the README's table),
 # and ``python benchmarks/profile_workload.py resnet8`` prints this table for any of its
 # workloads.
