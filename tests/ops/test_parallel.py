@@ -140,6 +140,24 @@ def test_softmax_forward_and_backward_match_one_thread(splits, shape, dim):
     _assert_identical(*_both(splits, run))
 
 
+@pytest.mark.parametrize("mask", ["causal", "batched bool", "dropout"])
+def test_attention_forward_and_backward_match_one_thread(splits, mask):
+    rng = np.random.default_rng(5)
+    q, k, v = (rng.standard_normal((3, 4, 32, 16)).astype(np.float32) for _ in range(3))
+    allowed = rng.random((3, 4, 32, 32)) < 0.7
+
+    def run():
+        ab.manual_seed(0)  # the same dropout mask in both runs
+        leaves = [ab.tensor(a, requires_grad=True) for a in (q, k, v)]
+        options = {"causal": {"is_causal": True}, "dropout": {"dropout_p": 0.2},
+                   "batched bool": {"attn_mask": ab.tensor(allowed)}}[mask]  # fmt: skip
+        out = ab.nn.functional.scaled_dot_product_attention(*leaves, **options)
+        (out * ab.tensor(rng_weights(out.shape))).sum().backward()
+        return [out.detach().numpy()] + [leaf.grad.numpy() for leaf in leaves]
+
+    _assert_identical(*_both(splits, run))
+
+
 def test_an_error_in_a_pool_thread_reaches_the_caller(splits):
     splits.use(2)
 

@@ -42,6 +42,7 @@ import numpy as np
 
 from abinitio.autograd.function import Function
 from abinitio.backend import get_array_module
+from abinitio.ops.parallel import over_outer_axis
 from abinitio.random import dropout_mask
 from abinitio.tensor import Tensor
 
@@ -74,15 +75,30 @@ class ScaledDotProductAttention(Function):
 
     @staticmethod
     def forward(ctx, q, k, v, mask, scale, keep):
-        scores = np.matmul(q * q.dtype.type(scale), _swap(k))
+        xp = get_array_module(q)
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        scores_shape = batch + (q.shape[-2], k.shape[-2])
         if mask is not None:
-            if np.broadcast_shapes(scores.shape, mask.shape) == scores.shape:
-                np.add(scores, mask, out=scores)
+            scores_shape = np.broadcast_shapes(scores_shape, mask.shape)
+        p = xp.empty(scores_shape, np.result_type(q, k))
+        out = xp.empty(scores_shape[:-1] + v.shape[-1:], np.result_type(p, v))
+        s = q.dtype.type(scale)
+        direct = batch + p.shape[-2:] == scores_shape  # else a mask adds batch axes
+        flat_mask = mask is not None and mask.ndim <= 2  # (L, S): the same for every part
+
+        def heads(part):  # some (batch, head) pairs; parts run on their own threads
+            scores = p[part]
+            if direct:
+                np.matmul(q[part] * s, _swap(k[part]), out=scores)
             else:
-                scores = scores + mask
-        p = _safe_softmax(scores, mask is not None)
-        weights = p if keep is None else p * keep
-        out = np.matmul(weights, v)
+                scores[...] = np.matmul(q[part] * s, _swap(k[part]))
+            if mask is not None:
+                np.add(scores, mask if flat_mask else mask[part], out=scores)
+            _safe_softmax(scores, mask is not None)
+            weights = scores if keep is None else scores * keep[part]
+            np.matmul(weights, v[part], out=out[part])
+
+        _over_heads(heads, p, (q, k, v) + (() if keep is None else (keep,)), mask)
         ctx.save_for_backward(q, k, v, p, keep, out)
         ctx.scale = scale
         return out
@@ -91,19 +107,51 @@ class ScaledDotProductAttention(Function):
     def backward(ctx, g):
         q, k, v, p, keep, out = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        gv = None
-        if needs[2]:
-            gv = np.matmul(_swap(p if keep is None else p * keep), g)
-        dp = np.matmul(g, _swap(v))
-        if keep is not None:
-            dp *= keep
-        dp -= np.sum(g * out, axis=-1, keepdims=True)  # = rowsum(dP * P), see above
-        dp *= p  # now dA, the gradient of the scores
-        scale = dp.dtype.type(ctx.scale)
-        gq = np.matmul(dp, k) * scale if needs[0] else None
-        gk = np.matmul(_swap(dp), q) * scale if needs[1] else None
-        gmask = dp if needs[3] else None
-        return gq, gk, gv, gmask, None, None
+        xp = get_array_module(p)
+        g = xp.broadcast_to(g, out.shape)
+        da = xp.empty_like(p)  # dA, the gradient of the scores (and of a float mask)
+        gq = xp.empty(p.shape[:-1] + q.shape[-1:], p.dtype) if needs[0] else None
+        gk = xp.empty(p.shape[:-2] + k.shape[-2:], p.dtype) if needs[1] else None
+        gv = xp.empty(p.shape[:-2] + v.shape[-2:], p.dtype) if needs[2] else None
+        scale = p.dtype.type(ctx.scale)
+
+        def heads(part):  # some (batch, head) pairs; parts run on their own threads
+            gs, ps = g[part], p[part]
+            if gv is not None:
+                np.matmul(_swap(ps if keep is None else ps * keep[part]), gs, out=gv[part])
+            dp = da[part]
+            np.matmul(gs, _swap(v[part]), out=dp)
+            if keep is not None:
+                dp *= keep[part]
+            dp -= np.sum(gs * out[part], axis=-1, keepdims=True)  # = rowsum(dP * P), see above
+            dp *= ps  # now dA
+            if gq is not None:
+                np.matmul(dp, k[part], out=gq[part])
+                gq[part] *= scale
+            if gk is not None:
+                np.matmul(_swap(dp), q[part], out=gk[part])
+                gk[part] *= scale
+
+        _over_heads(heads, p, (q, k, v, out) + (() if keep is None else (keep,)), None)
+        return gq, gk, gv, (da if needs[3] else None), None, None
+
+
+def _over_heads(kernel, p, operands, mask):
+    """``kernel(part)`` for parts of the batch axes of the scores ``p``, on several threads
+    when large (``ops.parallel``): each (batch, head) pair is independent, and NumPy runs a
+    stack of small products one at a time on one core. Only when every operand (and a
+    mask with batch axes) has the scores' batch axes, so that ``x[part]`` is the same
+    part for all; otherwise, and on CuPy, whole."""
+    batch = p.shape[:-2]
+    whole = (type(p) is not np.ndarray or not batch
+             or any(a.shape[:-2] != batch for a in operands)
+             or (mask is not None and mask.ndim > 2 and mask.shape[:-2] != batch))  # fmt: skip
+    if whole:
+        kernel((Ellipsis,))
+        return
+    # two products of E multiply-adds per score, and the softmax's passes
+    work = p.size * (2 * operands[0].shape[-1] + 8)
+    over_outer_axis(kernel, p, range(len(batch)), work)
 
 
 @functools.lru_cache(maxsize=16)
