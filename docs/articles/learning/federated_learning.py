@@ -92,14 +92,46 @@ updates. Over :math:`T` rounds in which every client takes part, Rényi DP gives
 is accuracy: noise of a size that makes :math:`\varepsilon` small on ten clients swamps
 the signal; DP needs many clients, so that :math:`\sigma C/m` is small.
 
-**Secure aggregation** (Bonawitz et al., 2017; Flower's SecAgg+) hides each *individual*
-update from the server: clients add pairwise masks that cancel in the sum, so the
-server learns only the aggregate. It protects against a curious server, not against what
-the aggregate itself reveals (that is DP's job), and costs extra rounds of key exchange
-and communication. abinitio does not wire SecAgg+ in: in Flower 1.42 it exists only as
-``SecAggPlusWorkflow`` (which refuses any context but the older workflow API's
-``LegacyContext``) with ``secaggplus_mod`` (which reads the older ``FitRes`` replies), not
-for the Message-based strategies (``flwr.serverapp.strategy``) used here.
+**Secure aggregation** (Bonawitz et al., 2017; Bell et al., 2020, Flower's SecAgg+) hides
+each *individual* update from the server. Client :math:`i` scales its parameters by its
+weight :math:`n_i/M`, quantises them to integers in :math:`[0, R)` after clipping to
+:math:`[-c, c]`, and adds, modulo :math:`2^{32}`, a private mask and one pairwise mask
+:math:`\pm m_{ij}` per neighbour :math:`j` (the two ends of a pair add and subtract the
+same pseudo-random vector, grown from a Diffie-Hellman key they agree on). What reaches the
+server looks uniformly random; in the sum the pairwise masks cancel, and the private
+masks are removed with Shamir shares of their seeds, which the neighbours hand over once
+the masked vectors are in. A client that drops out mid-round is recovered the same way,
+from shares of its key (at least ``--secagg-threshold`` of them). The server so learns
+
+.. math::
+
+   \bar w = \frac{\sum_i n_i w_i}{\sum_i n_i} + \epsilon, \qquad
+   \lvert\epsilon\rvert \le \frac{N}{\sum_i n_i/M}\cdot\frac{2c}{R}
+
+(stochastic rounding costs at most one level per client and coordinate; :math:`R = 2^{22}`,
+:math:`c = 8`, and abinitio sets :math:`M` to the training set's size, so about
+:math:`4\cdot 10^{-5}` for ten clients), and nothing else about any :math:`w_i`. It
+protects against a curious server (and anyone who reads its traffic), not against what
+the mean itself reveals (that is DP's job); for honest-but-curious parties, up to the
+threshold colluding.
+
+What it costs and excludes. Four exchanges a round instead of one (keys, encrypted shares,
+masked vectors, unmasking shares), each a Flower message to every client; key agreement
+and mask generation on the clients. And the server can no longer look at an update: the
+guard that drops NaN, infinite or wrongly shaped updates cannot run there. Under
+``--secure-aggregation`` it runs on each client, *before masking*
+(:func:`~abinitio.federated.secure.guard_before_masking`), together with a check that no
+value leaves :math:`[-c, c]` (SecAgg+ would clip it silently); a client that fails it
+replies with an error and SecAgg+ treats it as dropped. That stops faults (a diverged
+client, a bug), not a malicious client, which runs its own code. Server-side DP (which
+clips each update) and the robust aggregators (median, Krum: they need the individual
+updates) are excluded too; it is FedAvg only.
+
+In Flower 1.42 SecAgg+ lives in the older workflow API: ``SecAggPlusWorkflow`` as the fit
+step of a ``DefaultWorkflow`` around a legacy ``FedAvg``, and ``secaggplus_mod`` on a
+``ClientApp`` whose ``NumPyClient`` returns its parameters.
+:mod:`abinitio.federated.secure` builds those two around the same local training and the
+same per-round record and checkpoint as the plain apps.
 
 Faults
 ------
@@ -118,7 +150,8 @@ Where it lives in abinitio
 
 ``abinitio federated --dataset digits --model mlp --clients 10 --rounds 20 --partition
 dirichlet:0.5 --strategy fedavg`` runs it all on one machine and writes a report;
-``abinitio evaluate RUN_DIR`` scores the global model. On many machines the same apps run
+``abinitio evaluate RUN_DIR`` scores the global model; ``--secure-aggregation`` runs the
+same under SecAgg+ (``abinitio/federated/secure.py``). On many machines the same apps run
 under ``flower-superlink`` on one host and ``flower-supernode --node-config
 "data-file='/data/mine.npz'"`` on each other, with TLS (the README has the commands).
 On one machine Flower's default process model starts a fresh ``flwr-clientapp`` process,
@@ -223,6 +256,29 @@ plt.show()
 for sigma in (0.5, 1.0, 2.0, 4.0):
     row = ", ".join(f"T={t}: {gaussian_epsilon(sigma, t, 1e-5):6.1f}" for t in (1, 10, 30))
     print(f"sigma = {sigma}: epsilon {row}")
+
+# %%
+# Masks that cancel: SecAgg+'s arithmetic by hand
+# ------------------------------------------------
+# Three clients' weighted parameters, quantised and masked with Flower's own functions:
+# each masked vector is noise, their sum (mod 2**32) unmasks to the weighted mean. Flower
+# also removes private masks and recovers dropped clients; the pairwise part is shown.
+from flwr.common.secure_aggregation.quantization import dequantize, quantize
+from flwr.common.secure_aggregation.secaggplus_utils import pseudo_rand_gen
+
+R, MOD, C = 2**22, 2**32, 8.0
+np.random.seed(0)  # Flower's stochastic rounding draws from NumPy's global generator
+updates = [np.random.default_rng(k).normal(0, 0.3, 5) for k in range(3)]
+ratios = np.array([120.0, 300.0, 80.0]) / 500  # n_i / M
+masked = [quantize([w * r], C, R)[0].astype(np.int64) for w, r in zip(updates, ratios)]
+for i, j in [(0, 1), (0, 2), (1, 2)]:  # the pair's mask: i adds it, j subtracts it
+    m = pseudo_rand_gen(bytes([i, j]) * 16, MOD, [(5,)])[0]
+    masked[i], masked[j] = (masked[i] + m) % MOD, (masked[j] - m) % MOD
+print("client 0 sends:", masked[0])
+mean = dequantize([sum(masked) % MOD], C, R)[0] - (len(updates) - 1) * C
+exact = sum(r * w for r, w in zip(ratios, updates))
+print(f"unmasked mean {np.round(mean, 5)}\nweighted mean {np.round(exact, 5)}")
+print(f"largest error {np.abs(mean - exact).max():.1e}, bound N * 2c / R = {3 * 2 * C / R:.1e}")
 
 # %%
 # The runs on real Flower processes

@@ -16,15 +16,22 @@ retried sooner. It changes only the process it runs in.
 
 from __future__ import annotations
 
+import os
+
 __all__ = ["shorten_pull_backoff"]
 
-INITIAL, CAP = 0.005, 0.1
+# ABINITIO_FLWR_PULL_BACKOFF="INITIAL,CAP" (seconds) overrides these; "1,10" is Flower's own
+INITIAL, CAP = 0.05, 0.5
 
 
-def shorten_pull_backoff(initial: float = INITIAL, cap: float = CAP) -> None:
+def shorten_pull_backoff(initial: float | None = None, cap: float | None = None) -> None:
     """Flower's object pulls in this process retry after ``initial`` s, doubling to
     ``cap`` s (Flower's defaults: 1 s doubling to 10 s)."""
     from flwr.supercore.inflatable import inflatable_utils
+
+    setting = os.environ.get("ABINITIO_FLWR_PULL_BACKOFF", f"{INITIAL},{CAP}").split(",")
+    initial = float(setting[0]) if initial is None else initial
+    cap = float(setting[1]) if cap is None else cap
 
     for function in (inflatable_utils.pull_objects,
                      inflatable_utils.pull_and_inflate_object_from_tree):  # fmt: skip

@@ -211,10 +211,12 @@ class _PromptGrid:
     every 3 s (push and pull are Flower's own calls; only the waiting between them is
     shorter), so that a round ends when its last reply arrives."""
 
-    def __init__(self, grid, interval: float = 0.05) -> None:
+    def __init__(self, grid, interval: float | None = None) -> None:
         from abinitio.federated._waits import shorten_pull_backoff
 
         shorten_pull_backoff()  # this process pulls the replies' arrays
+        if interval is None:
+            interval = float(os.environ.get("ABINITIO_FLWR_SERVER_POLL", "0.05"))
         self.grid, self.interval = grid, interval
 
     def __getattr__(self, name):

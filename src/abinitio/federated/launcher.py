@@ -80,9 +80,10 @@ class LoopbackFederation:
         workdir: where the Flower home, the app and the logs go.
         log: where progress lines go (``print``); None for silence.
         prompt_polling: run each SuperNode through :mod:`abinitio.federated._supernode`,
-            Flower's own entry point with its fixed 3 s idle sleep capped at 0.25 s (on one
-            machine that sleep, not the work, would set a round's length); False runs the
-            stock ``flower-supernode``.
+            Flower's own entry point with its fixed 3 s idle sleep replaced by polls
+            backing off from 0.02 s to 1 s and shorter object-pull retries (on one machine
+            those waits, not the work, would set a round's length); False runs the stock
+            ``flower-supernode``.
         fork_clientapps: run each SuperNode with ``--isolation process`` beside a SuperExec
             of :mod:`abinitio.federated._superexec`, which forks every ClientApp process
             from a parent that has imported Flower (and ``preload``) once, instead of
@@ -153,7 +154,10 @@ class LoopbackFederation:
         # `abinitio` finds them without the venv being activated
         scripts = os.path.dirname(os.path.abspath(sys.executable))
         path = os.pathsep.join([scripts, os.environ.get("PATH", "")])
-        self.env = {**os.environ, **FLOWER_ENVIRONMENT, "FLWR_HOME": home, "PATH": path}
+        # Flower's settings, except a poll interval the caller's environment sets itself
+        own = {k: v for k, v in FLOWER_ENVIRONMENT.items()
+               if not (k == "FLWR_SUPEREXEC_TASK_POLL_INTERVAL" and k in os.environ)}  # fmt: skip
+        self.env = {**os.environ, **own, "FLWR_HOME": home, "PATH": path}
         self._previous_sigterm = _raise_on_sigterm()
         self.port = free_port()
         Path(home, "config.toml").write_text(
