@@ -158,6 +158,19 @@ def test_attention_forward_and_backward_match_one_thread(splits, mask):
     _assert_identical(*_both(splits, run))
 
 
+def test_stacked_matmul_forward_and_backward_match_one_thread(splits):
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((6, 4, 48, 16)), rng.standard_normal((6, 4, 16, 40))
+
+    def run():
+        x, y = (ab.tensor(m.astype(np.float32), requires_grad=True) for m in (a, b))
+        z = x @ y
+        (z * ab.tensor(rng_weights(z.shape))).sum().backward()
+        return z.detach().numpy(), x.grad.numpy(), y.grad.numpy()
+
+    _assert_identical(*_both(splits, run))
+
+
 def test_an_error_in_a_pool_thread_reaches_the_caller(splits):
     splits.use(2)
 

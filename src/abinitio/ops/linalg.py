@@ -10,14 +10,32 @@ import numpy as np
 
 from abinitio.autograd.function import Function
 from abinitio.ops.arguments import operand
+from abinitio.ops.parallel import over_outer_axis
 
 
 def _matmul(a, b):
-    """np.matmul, but (..., m, k) @ (k, n) becomes one (B*m, k) @ (k, n) GEMM."""
+    """np.matmul, but (..., m, k) @ (k, n) becomes one (B*m, k) @ (k, n) GEMM, and a stack
+    of products over the same batch axes runs on the intra-op threads (below)."""
     if a.ndim > 2 and b.ndim == 2:
         out = a.reshape(-1, a.shape[-1]) @ b
         return out.reshape(a.shape[:-1] + (b.shape[1],))
+    if a.ndim > 2 and a.shape[:-2] == b.shape[:-2] and type(a) is type(b) is np.ndarray:
+        return _stacked_matmul(a, b)
     return np.matmul(a, b)
+
+
+def _stacked_matmul(a, b):
+    """A stack of products (B..., m, k) @ (B..., k, n). NumPy runs them one after another
+    on one core (each is usually too small for BLAS to thread), so parts of the stack go
+    to the intra-op threads (``ops.parallel``); every product is the same BLAS call as in
+    one piece, so the numbers are too."""
+    out = np.empty(a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
+
+    def products(part):
+        np.matmul(a[part], b[part], out=out[part])
+
+    over_outer_axis(products, out, range(out.ndim - 2), 2 * out.size * a.shape[-1])
+    return out
 
 
 def _swap(a):
@@ -52,7 +70,7 @@ class MatMul(Function):
                 k, n = x2.shape[-1], g2.shape[-1]
                 gy = x2.reshape(-1, k).T @ g2.reshape(-1, n)
             else:
-                gy = np.matmul(_swap(x2), g2)
+                gy = _matmul(_swap(x2), g2)
             gy = gy[..., 0] if y.ndim == 1 else gy
         return gx, gy
 
