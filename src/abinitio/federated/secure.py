@@ -171,7 +171,9 @@ def make_secure_server_app(build_model, load_test, include_buffers: bool = True,
 
         def evaluate_fn(server_round, ndarrays, config):
             arrays = named_arrays(book.model, ndarrays, include_buffers)
-            metrics = book.evaluate(server_round, arrays, seen if server_round else {})
+            # a round SecAgg+ halted (too few survivors) aggregated nothing: empty record
+            metrics = book.evaluate(server_round, arrays, dict(seen) if server_round else {})
+            seen.clear()
             return metrics["loss"], {"accuracy": metrics["accuracy"]}
 
         train_config = book.train_config()
