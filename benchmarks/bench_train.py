@@ -1,4 +1,4 @@
-"""Training throughput: abinitio against PyTorch (CPU) in one process, same work, same data.
+"""Training throughput: abinitio against PyTorch (CPU), same work, same data, interleaved rounds.
 
 Each workload builds the same network in every framework, then times full training steps
 (forward, loss, backward, optimiser step) in interleaved rounds. Reported: samples per
@@ -30,8 +30,11 @@ The MLP, LeNet, ResNet-8 and the plain-ops Transformer are built by one function
 frameworks (``lib.nn`` is ``abinitio.nn`` or ``torch.nn``): the same code, so the same
 architecture.
 
-Every workload runs under each thread setting of ``--threads`` (default ``1 2``): both
-frameworks limited to that many threads (``torch.set_num_threads`` and threadpoolctl for
+Each candidate runs in a worker process of its own (``isolated.py``), built by the same
+function with the same seeds, and this process times them in interleaved rounds;
+``--isolation none`` runs all in this process instead. Every workload runs under each
+thread setting of ``--threads`` (default ``1 2``): both frameworks limited to that many
+threads (``torch.set_num_threads`` and threadpoolctl for
 NumPy's BLAS). The output names the CPU, the BLAS library and its kernel, and the load
 average before and after; ``--readme README.md`` rewrites the README's performance table
 from this run (``report.py``).

@@ -1,8 +1,9 @@
 """Timing harness shared by the benchmarks: run competitors in turn, repeat, take medians.
 
 The machines this runs on are shared and noisy, so each workload is timed in rounds that
-alternate between the frameworks (A, B, A, B, ...) in one process, and the figure quoted is
-the median over rounds; the ratio is the median of per-round ratios, which cancels slow
+alternate between the frameworks (A, B, A, B, ...), in this process (:func:`compare`) or each
+in a worker process of its own (:func:`compare_timers` with ``isolated.workers``), and the
+figure quoted is the median over rounds; the ratio is the median of per-round ratios, which cancels slow
 drifts of the machine's speed.
 
 Two more precautions, both measured to matter on a 2-core machine: the order of the
