@@ -12,7 +12,7 @@ import pytest
 
 from abinitio import load
 from abinitio.cli import main
-from helpers import require
+from helpers import processes_mentioning, require
 
 require("flwr")
 from abinitio.cli import federated as command  # noqa: E402
@@ -23,30 +23,13 @@ os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
 os.environ.setdefault("FLWR_DISABLE_UPDATE_CHECK", "1")
 
 
-def _processes_mentioning(text: str) -> list[int]:
-    """Live processes whose command line or environment names ``text``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            blob = Path("/proc", entry, "cmdline").read_bytes()
-            blob += Path("/proc", entry, "environ").read_bytes()
-            state = Path("/proc", entry, "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if text.encode() in blob and state != "Z":
-            found.append(int(entry))
-    return found
-
-
 def test_two_clients_two_rounds_over_real_flower_processes(tmp_path, capsys):
     out = str(tmp_path / "run")
     code = main(["federated", "--dataset", "digits", "--model", "mlp", "--clients", "2",
                  "--rounds", "2", "--partition", "dirichlet:0.5", "--no-baseline",
                  "--out", out])  # fmt: skip
     assert code == 0, capsys.readouterr().err
-    assert _processes_mentioning(str(tmp_path)) == []  # every Flower process is gone
+    assert processes_mentioning(str(tmp_path)) == []  # every Flower process is gone
     state = json.loads(Path(out, "rounds.json").read_text())
     assert state["finished"] and [r["round"] for r in state["rounds"]] == [1, 2]
     for record in state["rounds"]:
@@ -73,7 +56,7 @@ def test_no_process_is_left_when_the_run_fails_inside_the_federation(tmp_path):
             assert len(federation.pids()) >= 2  # the SuperLink and the SuperNode
             raise RuntimeError("the run fails here")
     assert live_members(federation.groups) == [] and federation.pids() == []
-    assert _processes_mentioning(str(tmp_path)) == []
+    assert processes_mentioning(str(tmp_path)) == []
 
 
 def test_bad_input_is_refused_before_any_process_starts(tmp_path, capsys):
@@ -111,8 +94,8 @@ def test_ctrl_c_and_sigterm_stop_every_process(tmp_path):
                                                    stdout=subprocess.PIPE, text=True))  # fmt: skip
     for signum, (work, process) in launched.items():
         assert process.stdout.readline().strip() == "up"
-        assert len(_processes_mentioning(str(work))) >= 3  # launcher, SuperLink, SuperNode
+        assert len(processes_mentioning(str(work))) >= 3  # launcher, SuperLink, SuperNode
         process.send_signal(signum)
     for signum, (work, process) in launched.items():
         process.wait(60)
-        assert _processes_mentioning(str(work)) == [], signum.name
+        assert processes_mentioning(str(work)) == [], signum.name

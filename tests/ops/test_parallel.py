@@ -56,8 +56,7 @@ def _both(splits, fn):
 
 
 def _assert_identical(one, two):
-    assert len(one) == len(two)
-    for a, b in zip(one, two):
+    for a, b in zip(one, two, strict=True):
         assert a.dtype == b.dtype and a.shape == b.shape
         np.testing.assert_array_equal(a, b)
 
