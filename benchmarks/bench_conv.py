@@ -22,25 +22,16 @@ from __future__ import annotations
 import argparse
 import time
 
-import bench_snn
-import bench_train
+from isolated import add_isolation_option, compare_workload
 
 import common
-from common import compare, compare_timers, limit_threads, load_average, try_import_torch
-from isolated import workers
-
+from common import load_average, try_import_torch
 
 WORKLOADS = {  # name: (builder in MODULE:FUNCTION form, calls per timed block)
     "resnet8": ("bench_train:resnet8", 3),
     "lenet": ("bench_train:lenet", 3),
     "csnn": ("bench_snn:csnn", 1),
 }
-
-
-def _build(builder: str, torch) -> dict:
-    module, function = builder.split(":")
-    built = getattr({"bench_train": bench_train, "bench_snn": bench_snn}[module], function)(torch)
-    return built[0] if isinstance(built, tuple) else built
 
 
 def cpu_time_call(fn, repeat: int) -> float:
@@ -57,11 +48,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
-    parser.add_argument(
-        "--isolation", choices=("process", "none"), default="process",
-        help="process (default): every candidate in a worker process of its own "
-        "(isolated.py); none: all in this process",
-    )  # fmt: skip
+    add_isolation_option(parser)
     args = parser.parse_args(argv)
     if args.clock == "cpu":
         common.time_call = cpu_time_call  # what compare() times each block with
@@ -70,14 +57,8 @@ def main(argv=None) -> dict:
     for threads in args.threads:
         for name in args.workload or list(WORKLOADS):
             builder, repeat = WORKLOADS[name]
-            if args.isolation == "process":
-                names = list(_build(builder, torch))  # for the names; timed elsewhere
-                with workers(builder, names, threads, args.clock) as timers:
-                    stats = compare_timers(timers, repeat=repeat, rounds=args.rounds, warmup=1)
-            else:
-                with limit_threads(threads, torch):
-                    candidates = _build(builder, torch)
-                    stats = compare(candidates, repeat=repeat, rounds=args.rounds, warmup=1)
+            stats, _ = compare_workload(builder, torch, threads, repeat, args.rounds,
+                                        args.isolation, warmup=1, clock=args.clock)  # fmt: skip
             results[f"{name}_{threads}"] = stats
             line = ", ".join(
                 f"{k} {v['median_s'] * 1e3:.1f} ms {v['speed_vs_baseline']:.2f}x"

@@ -27,11 +27,11 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from isolated import add_isolation_option, compare_workload
 
 import abinitio as ab
 from abinitio import nn, snn
-from common import compare, compare_timers, limit_threads, load_average, save, try_import_torch
-from isolated import workers
+from common import load_average, save, try_import_torch
 
 STEPS, BATCH, BETA = 25, 128, 0.9
 
@@ -188,29 +188,21 @@ def main(argv=None) -> dict:
     parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS))
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
-    parser.add_argument(
-        "--isolation", choices=("process", "none"), default="process",
-        help="process (default): every candidate in a worker process of its own "
-        "(isolated.py); none: all in this process",
-    )  # fmt: skip
+    add_isolation_option(parser)
     args = parser.parse_args(argv)
     torch = try_import_torch()
     results = {}
     for threads in args.threads:
         for name in args.workload or list(WORKLOADS):
             repeat, rounds = (1, 2) if args.quick else SETTINGS[name]
-            if args.isolation == "process":
-                names = list(WORKLOADS[name](torch))  # for the names; timed elsewhere
-                with workers(f"bench_snn:{name}", names, threads) as timers:
-                    stats = compare_timers(timers, repeat=repeat, rounds=rounds, warmup=1)
-            else:
-                with limit_threads(threads, torch):
-                    stats = compare(WORKLOADS[name](torch), repeat=repeat, rounds=rounds, warmup=1)
+            stats, _ = compare_workload(f"bench_snn:{name}", torch, threads, repeat, rounds,
+                                        args.isolation, warmup=1)  # fmt: skip
             for entry in stats.values():
                 entry["samples_per_s"] = BATCH / entry["median_s"]
             results[f"{name}_{threads}_threads"] = stats
+            load = load_average()
             print(f"{name}, {threads} thread(s): training samples per second (T={STEPS}, "
-                  f"batch {BATCH}; median of {rounds} rounds; load {load_average():.2f})")  # fmt: skip
+                  f"batch {BATCH}; median of {rounds} rounds; load {load:.2f})")  # fmt: skip
             for candidate, entry in stats.items():
                 ratio = entry["speed_vs_baseline"]
                 speed = entry["samples_per_s"]

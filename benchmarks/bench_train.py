@@ -47,16 +47,14 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 
 import numpy as np
+from bench_ops import CHAIN_OPS, elementwise_chain
+from isolated import add_isolation_option, compare_workload
 
 import abinitio as ab
 import abinitio.optim  # noqa: F401  (ab.optim)
-from bench_ops import CHAIN_OPS, elementwise_chain
-from common import (compare, compare_timers, environment, limit_threads, load_average, save,
-                    try_import_torch)  # fmt: skip
-from isolated import workers
+from common import environment, load_average, save, try_import_torch
 
 WORKLOADS = {}
 
@@ -413,11 +411,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     parser.add_argument("--readme", help="rewrite this README's performance table")
-    parser.add_argument(
-        "--isolation", choices=("process", "none"), default="process",
-        help="process (default): every candidate in a worker process of its own "
-        "(isolated.py); none: all in this process",
-    )  # fmt: skip
+    add_isolation_option(parser)
     args = parser.parse_args(argv)
     torch = try_import_torch()
     env = environment(torch)
@@ -427,14 +421,8 @@ def main(argv=None) -> dict:
     for threads in args.threads:
         setting = results[f"{threads}_threads"] = {"load_before": load_average()}
         for name in args.workload or list(WORKLOADS):
-            if args.isolation == "process":
-                candidates, batch = WORKLOADS[name](torch)  # for the names; timed elsewhere
-                with workers(f"bench_train:{name}", list(candidates), threads) as timers:
-                    stats = compare_timers(timers, repeat=repeat, rounds=rounds)
-            else:
-                with limit_threads(threads, torch):
-                    candidates, batch = WORKLOADS[name](torch)
-                    stats = compare(candidates, repeat=repeat, rounds=rounds)
+            stats, batch = compare_workload(f"bench_train:{name}", torch, threads, repeat,
+                                            rounds, args.isolation)  # fmt: skip
             for entry in stats.values():
                 entry["samples_per_s"] = batch / entry["median_s"]
             setting[name] = stats

@@ -48,10 +48,12 @@ class Worker:
     seconds per call of ``repeat`` calls of its step, timed inside the worker."""
 
     def __init__(self, builder: str, candidate: str, threads: int, clock: str = "wall"):
-        counts = {var: str(threads) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+        variables = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+        counts = {variable: str(threads) for variable in variables}
         self.name = candidate
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), builder, candidate, str(threads), clock],
+            [sys.executable, str(Path(__file__).resolve()), builder, candidate, str(threads),
+             clock],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=HERE,
             env={**os.environ, **counts},
         )  # fmt: skip
@@ -97,6 +99,39 @@ def workers(builder: str, candidates, threads: int, clock: str = "wall"):
             worker.close()
 
 
+def add_isolation_option(parser) -> None:
+    """The ``--isolation`` option every benchmark that uses this module takes."""
+    parser.add_argument(
+        "--isolation", choices=("process", "none"), default="process",
+        help="process (default): every candidate in a worker process of its own "
+        "(isolated.py); none: all in this process",
+    )  # fmt: skip
+
+
+def build(builder: str, torch):
+    """Call the workload function ``builder`` (MODULE:FUNCTION) with ``torch`` (or None):
+    its candidates, and the samples per step if it gives them (else None)."""
+    module_name, function_name = builder.split(":")
+    built = getattr(importlib.import_module(module_name), function_name)(torch)
+    return built if isinstance(built, tuple) else (built, None)
+
+
+def compare_workload(builder: str, torch, threads: int, repeat: int, rounds: int,
+                     isolation: str = "process", warmup: int = 2, clock: str = "wall"):  # fmt: skip
+    """Time ``builder``'s candidates at ``threads`` threads in interleaved rounds, each in a
+    worker process (``isolation="process"``) or all in this one (``"none"``): the stats of
+    ``common.compare`` and the samples per step."""
+    from common import compare, compare_timers, limit_threads
+
+    if isolation == "process":
+        candidates, samples = build(builder, torch)  # for the names; timed elsewhere
+        with workers(builder, list(candidates), threads, clock) as timers:
+            return compare_timers(timers, repeat, rounds, warmup), samples
+    with limit_threads(threads, torch):
+        candidates, samples = build(builder, torch)
+        return compare(candidates, repeat, rounds, warmup), samples
+
+
 def _serve(builder: str, candidate: str, threads: int, clock: str) -> None:
     channel = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # the workload's prints go to stderr, never into the replies
@@ -107,9 +142,7 @@ def _serve(builder: str, candidate: str, threads: int, clock: str) -> None:
     torch = None
     if candidate in TORCH_CANDIDATES:
         import torch
-    module_name, function_name = builder.split(":")
-    built = getattr(importlib.import_module(module_name), function_name)(torch)
-    candidates = built[0] if isinstance(built, tuple) else built
+    candidates, _ = build(builder, torch)
     if candidate not in candidates:
         raise SystemExit(f"{builder} has no candidate {candidate!r}; it has {sorted(candidates)}")
     if torch is None and "torch" in sys.modules:
