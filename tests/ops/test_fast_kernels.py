@@ -103,3 +103,25 @@ def test_embedding_grad_matches_the_scatter_add_reference(count, rows):
         _reference_embedding_grad(indices, values, rows),
         rtol=1e-12, atol=1e-12,
     )
+
+
+def test_flatten_gradient_lies_in_memory_as_its_input_did():
+    """The gradient through a reshape comes back in the forward input's memory order (a
+    convolution's batch-innermost output), with the same numbers as a plain reshape."""
+    from types import SimpleNamespace
+
+    from abinitio.ops.shape import Reshape
+
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((3, 4, 5, 2), np.float32).transpose(3, 0, 1, 2)  # (N, C, H, W)
+    g = rng.standard_normal((2, 60), np.float32)
+    ctx = SimpleNamespace()
+    Reshape.forward(ctx, data, (2, 60))
+    grad = Reshape.backward(ctx, g)
+    np.testing.assert_array_equal(grad, g.reshape(2, 3, 4, 5))
+    assert grad.transpose(1, 2, 3, 0).flags.c_contiguous  # batch innermost, like the input
+    Reshape.forward(ctx, np.ascontiguousarray(data), (2, 60))
+    assert np.shares_memory(Reshape.backward(ctx, g), g)  # a C-ordered input: a plain view
+    x = ab.tensor(data, requires_grad=True)  # and through the engine, into .grad
+    x.flatten(1).backward(ab.tensor(g))
+    np.testing.assert_array_equal(x.grad.numpy(), g.reshape(2, 3, 4, 5))

@@ -235,3 +235,34 @@ def test_non_contiguous_input_matches_torch(torch):
         return _f(x).max_pool2d(x, 2, 1) + _f(x).avg_pool2d(x, 2, 1)
 
     compare_with_torch(torch, fn, random_inputs([(2, 5, 6, 3)]), rtol=RTOL, atol=ATOL)
+
+
+def _batch_innermost(shape, seed=0):
+    """A (N, C, H, W) float32 array lying in memory as (C, H, W, N), as a convolution's
+    output does (see abinitio.ops.im2col)."""
+    n, c, h, w = shape
+    data = np.random.default_rng(seed).standard_normal((c, h, w, n), np.float32)
+    return data.transpose(3, 0, 1, 2)
+
+
+def test_max_pool_backward_is_the_same_whatever_memory_order_the_gradient_has():
+    x = ab.tensor(_batch_innermost((4, 3, 6, 6)), requires_grad=True)
+    assert not x.array.flags.c_contiguous
+    g = _batch_innermost((4, 3, 3, 3), seed=1)
+    results = []
+    for order in (g, np.ascontiguousarray(g)):  # the same numbers in two memory orders
+        x.grad = None
+        y = F.max_pool2d(x, 2)
+        gradient = ab.tensor(order)
+        assert gradient.array.flags.c_contiguous == order.flags.c_contiguous  # order kept
+        y.backward(gradient)
+        results.append(x.grad.numpy())
+    expected = np.zeros((4, 3, 6, 6), np.float32)
+    windows = x.detach().numpy().reshape(4, 3, 3, 2, 3, 2).transpose(0, 1, 2, 4, 3, 5)
+    xs = windows.reshape(4, 3, 3, 3, 4)
+    first = xs.argmax(axis=-1)  # each window's first maximum, row-major
+    for n, c, u, v in np.ndindex(4, 3, 3, 3):
+        i, j = divmod(first[n, c, u, v], 2)
+        expected[n, c, 2 * u + i, 2 * v + j] = g[n, c, u, v]
+    for result in results:
+        np.testing.assert_array_equal(result, expected)

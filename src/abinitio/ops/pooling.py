@@ -69,6 +69,11 @@ class MaxPool2d(Function):
         )
         grad = np.empty_like(xp) if tiled else np.zeros_like(xp)
         g = np.broadcast_to(g, y.shape)
+        if g.strides != y.strides and 0 not in g.strides:
+            # every pass below reads g beside y and xp: in another memory order (g from a
+            # flatten's backward is (N, C, H, W) while a convolution's y lies batch
+            # innermost) each is a slow transposing loop; one copy into y's order is faster
+            g = in_layout_of(y, g)
 
         def route(part):  # grad[part] from g[part]; parts of the batch on their own threads
             out, gs = grad[part], g[part]
@@ -81,6 +86,13 @@ class MaxPool2d(Function):
 
         over_outer_axis(route, xp, range(xp.ndim - 2), 4 * y.size * kernel[0] * kernel[1])
         return crop2d(grad, padding, size)
+
+
+def in_layout_of(reference, a):
+    """``a`` copied into an array with ``reference``'s shape and memory order."""
+    out = np.empty_like(reference, dtype=a.dtype)
+    np.copyto(out, a)
+    return out
 
 
 def first_maxima(xp, y, slices):

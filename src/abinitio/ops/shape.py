@@ -15,16 +15,40 @@ from abinitio.ops.arguments import normalize_dim, operand
 
 
 class Reshape(Function):
-    """y = x with a new shape (same elements, same order).   dL/dx = g reshaped to x's shape."""
+    """y = x with a new shape (same elements, same order).   dL/dx = g reshaped to x's shape.
+
+    dL/dx is laid out in memory as x was: flattening a convolution's batch-innermost
+    output copies it into (N, C*H*W) order, and the gradient that comes back would
+    otherwise reach the pooling, activation and convolution backwards in the other order,
+    where every elementwise pass over it beside their own arrays is a slow transposing
+    loop (a (64, 16, 10, 10) max-pool backward: 600 us against 180 us with this copy).
+    """
 
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
+        ctx.order = None if x.flags.c_contiguous else memory_order(x)
         return np.reshape(x, shape)
 
     @staticmethod
     def backward(ctx, g):
-        return np.reshape(g, ctx.shape)
+        g = np.reshape(g, ctx.shape)
+        if ctx.order is None or memory_order(g) == ctx.order:
+            return g
+        return in_memory_order(g, ctx.order)
+
+
+def memory_order(a) -> tuple:
+    """``a``'s axes from the outermost in memory (largest stride) to the innermost."""
+    return tuple(sorted(range(a.ndim), key=lambda k: -abs(a.strides[k])))
+
+
+def in_memory_order(a, order: tuple):
+    """A copy of ``a`` whose axes lie in memory in ``order`` (outermost first)."""
+    out = np.empty_like(a, shape=tuple(a.shape[k] for k in order))
+    out = out.transpose(np.argsort(order))
+    np.copyto(out, a)
+    return out
 
 
 class Permute(Function):
