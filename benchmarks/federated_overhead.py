@@ -2,8 +2,9 @@
 Dirichlet(0.5), FedAvg), variants interleaved in one session: ClientApps started afresh
 per message (Flower's default, ``--isolation subprocess``) or forked from a warm SuperExec
 (:mod:`abinitio.federated._superexec`); Flower's object-pull backoff (1 s doubling to
-10 s) or abinitio's shorter one (:mod:`abinitio.federated._waits`); tighter polls; and
-the same run under SecAgg+ (``--secure-aggregation``).
+10 s) or abinitio's shorter one (:mod:`abinitio.federated._waits`); tighter polls; the
+model as one Flower Array per tensor (``--wire arrays``) instead of packed; and the same
+run under SecAgg+ (``--secure-aggregation``).
 
 Per run: wall seconds per round (median), and the overhead per round, the round's wall
 time less its slowest client's local training (Flower's transport, serialisation,
@@ -50,8 +51,10 @@ sys.exit(main(["federated", "--dataset", "digits", "--model", "mlp", "--clients"
 
 # name -> (ClientApp process model, environment, extra arguments)
 VARIANTS = {
-    # today's default: forked ClientApps, pull backoff 0.05-0.5 s, idle polls 0.02-1 s
+    # today's default: forked ClientApps, pull backoff 0.05-0.5 s, idle polls 0.02-1 s,
+    # the model packed into one array per dtype
     "fork": ("fork", {}, []),
+    "arrays-wire": ("fork", {}, ["--wire", "arrays"]),  # one Flower Array per tensor
     "constant-poll": ("fork", {"ABINITIO_FLWR_IDLE_MAX": "0.25"}, []),
     "flower-backoff": ("fork", {"ABINITIO_FLWR_PULL_BACKOFF": "1,10",
                                 "ABINITIO_FLWR_IDLE_MAX": "0.25"}, []),  # fmt: skip

@@ -12,6 +12,7 @@ from abinitio.federated import (
     build_strategy,
     from_array_record,
     guard,
+    layout_of,
     load_arrays,
     model_arrays,
     to_array_record,
@@ -53,30 +54,36 @@ def _data(sizes, seed=0):
     return [(rng.normal(size=(n, 5)), rng.integers(0, 3, n)) for n in sizes]
 
 
-def _reply(request, arrays, examples):
-    content = RecordDict({"arrays": to_array_record(arrays),
+def _reply(request, arrays, examples, packed=False):
+    content = RecordDict({"arrays": to_array_record(arrays, packed),
                           "metrics": MetricRecord({"num-examples": examples})})  # fmt: skip
     return Message(content=content, reply_to=request)
 
 
-def _requests(global_arrays, count):
-    record = RecordDict({"arrays": to_array_record(global_arrays), "config": ConfigRecord({})})
+def _requests(global_arrays, count, packed=False):
+    record = RecordDict({"arrays": to_array_record(global_arrays, packed),
+                         "config": ConfigRecord({})})  # fmt: skip
     return [Message(content=record, dst_node_id=node + 1, message_type=MessageType.TRAIN)
             for node in range(count)]  # fmt: skip
 
 
-def test_fedavg_of_one_full_batch_step_is_gradient_descent_on_the_pooled_data():
+WIRES = pytest.mark.parametrize("packed", [False, True], ids=["arrays", "packed"])
+
+
+@WIRES
+def test_fedavg_of_one_full_batch_step_is_gradient_descent_on_the_pooled_data(packed):
     clients = _data([7, 20, 33])
     start = model_arrays(_model())
-    requests = _requests(start, len(clients))
+    requests = _requests(start, len(clients), packed)
     replies = []
     for request, (x, y) in zip(requests, clients):
         local = _model()
         load_arrays(local, start)
         local_train(local, x, y, epochs=1, lr=LR, batch_size=0)
-        replies.append(_reply(request, model_arrays(local), len(x)))
+        replies.append(_reply(request, model_arrays(local), len(x), packed))
     arrays, _ = build_strategy("fedavg", 3).aggregate_train(1, replies)
-    federated = from_array_record(arrays)
+    assert len(arrays) == (1 if packed else len(start))  # one flat float64 array, packed
+    federated = from_array_record(arrays, layout_of(start) if packed else None)
     # centrally: one gradient step on all the data, mean loss over all examples
     central = _model()
     x = ab.tensor(np.concatenate([c[0] for c in clients]))
@@ -87,26 +94,31 @@ def test_fedavg_of_one_full_batch_step_is_gradient_descent_on_the_pooled_data():
         np.testing.assert_allclose(federated[name], expected, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
-def test_the_guard_keeps_failed_nan_and_malformed_updates_out_of_the_average():
+@WIRES
+def test_the_guard_keeps_failed_nan_and_malformed_updates_out_of_the_average(packed):
     start = model_arrays(_model())
-    requests = _requests(start, 4)
+    requests = _requests(start, 4, packed)
     good = {n: a + 1.0 for n, a in start.items()}
     nan = {n: a.copy() for n, a in start.items()}
     nan["0.weight"][0, 0] = np.nan
     wrong = {**start, "2.bias": np.zeros(4)}
-    replies = [_reply(requests[0], good, 10), _reply(requests[1], nan, 10),
-               _reply(requests[2], wrong, 10),
+    replies = [_reply(requests[0], good, 10, packed), _reply(requests[1], nan, 10, packed),
+               _reply(requests[2], wrong, 10, packed),
                Message(Error(code=1, reason="boom"), reply_to=requests[3])]  # fmt: skip
     logged = []
     strategy = guard(build_strategy("fedavg", 4, min_clients=1), log=logged.append)
-    list(strategy.configure_train(1, to_array_record(start), ConfigRecord({}), _FakeGrid(4)))
+    initial = to_array_record(start, packed)
+    list(strategy.configure_train(1, initial, ConfigRecord({}), _FakeGrid(4)))
     arrays, _ = strategy.aggregate_train(1, replies)
-    for name, value in from_array_record(arrays).items():
+    layout = layout_of(start) if packed else None
+    for name, value in from_array_record(arrays, layout).items():
         np.testing.assert_allclose(value, good[name], err_msg=name)  # only the sound update
     rejected = strategy.rounds[-1]["rejected"]
     assert [r["node"] for r in rejected] == ["2", "3", "4"]
-    assert "non-finite" in rejected[0]["reason"] and "0.weight" in rejected[0]["reason"]
-    assert "shape mismatch 2.bias" in rejected[1]["reason"]
+    where = "packed-float64" if packed else "0.weight"  # packed: the flat array's name
+    assert "non-finite" in rejected[0]["reason"] and where in rejected[0]["reason"]
+    wrong_one = "packed-float64" if packed else "2.bias"
+    assert f"shape mismatch {wrong_one}" in rejected[1]["reason"]
     assert "boom" in rejected[2]["reason"]
     assert len(logged) == 3 and "node 2" in logged[0]
 

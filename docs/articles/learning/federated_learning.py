@@ -160,6 +160,18 @@ with ``--isolation process`` beside a SuperExec that forks every ClientApp proce
 parent that has imported Flower and the app once (``abinitio/federated/_superexec.py``):
 still one process per message, but a 10-client round cost 3.5 CPU-seconds instead of 39
 (measured on a loaded 2-core machine; the README has the numbers).
+
+What goes over the wire is also counted in requests, not bytes. Flower stores a message as
+a tree of objects (the message, its records, and per tensor an ``Array`` and its
+``ArrayChunk``), and each hop fetches every object in its own request: for a small MLP the
+requests cost far more than the 70 kB they carry. So by default the model travels
+*packed*: one flat array per dtype, the tensors concatenated in ``state_dict`` order, with
+their names, dtypes and shapes (``layout_of``) in the round's config, where the client
+checks them against its own model before it trains (``--wire arrays`` sends one ``Array``
+per tensor instead). FedAvg, FedProx's server side, FedAdam, trimmed means, Krum and the
+clipping of central DP all work element by element or on the whole vector, so they give
+the same result on the packed array (to rounding where a norm or distance sums over the
+whole vector in another order); the test suite checks FedAvg and the update guard both ways.
 """
 
 # %%

@@ -62,6 +62,9 @@ def add_parser(commands) -> None:
                      help="SecAgg+: neighbours each client's secrets are shared among")
     fed.add_argument("--secagg-threshold", type=int, default=2,
                      help="SecAgg+: shares needed to rebuild a secret (< --secagg-shares)")
+    fed.add_argument("--wire", choices=("packed", "arrays"), default="packed",
+                     help="packed (default): the model as one flat array per dtype, its "
+                     "names and shapes in the config; arrays: one Flower Array per tensor")
     fed.add_argument("--client-evaluate", action="store_true",
                      help="also a federated evaluation message each round (slower)")  # fmt: skip
     fed.add_argument("--baseline", action=__import__("argparse").BooleanOptionalAction,
@@ -208,6 +211,7 @@ def _options(args) -> dict:
             "momentum": args.momentum, "fraction": args.fraction, "min-clients": min_clients,
             "round-timeout": args.round_timeout, "dp-noise": args.dp_noise,
             "dp-clip": args.dp_clip, "client-evaluate": bool(args.client_evaluate),
+            "wire": args.wire,
             "faults": ",".join(faults), "baseline": bool(args.baseline),
             "secure-aggregation": secure, "secagg-num-shares": args.secagg_shares,
             "secagg-threshold": args.secagg_threshold}  # fmt: skip

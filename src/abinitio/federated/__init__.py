@@ -24,9 +24,12 @@ from abinitio.federated.parameters import (
     ModelMismatchError,
     check_update,
     from_array_record,
+    layout_of,
     load_arrays,
     model_arrays,
+    pack_arrays,
     to_array_record,
+    unpack_arrays,
 )
 from abinitio.federated.partitions import (
     dirichlet_partition,
@@ -53,6 +56,7 @@ __all__ = [
     "guard",
     "iid_partition",
     "label_counts",
+    "layout_of",
     "load_arrays",
     "local_train",
     "make_client_app",
@@ -60,11 +64,13 @@ __all__ = [
     "make_secure_server_app",
     "make_server_app",
     "model_arrays",
+    "pack_arrays",
     "parse_partition",
     "partition",
     "plot_label_distribution",
     "shard_partition",
     "to_array_record",
+    "unpack_arrays",
     "write_app",
 ]
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from abinitio.federated.parameters import (
     from_array_record,
+    layout_of,
     load_arrays,
     model_arrays,
     to_array_record,
@@ -187,22 +188,34 @@ def make_client_app(build_model, load_partition, include_buffers: bool = True, m
     def train(message: Message, context) -> Message:
         pid, (x, y) = partition(context)
         model = build_model(context.run_config)
-        received = from_array_record(message.content["arrays"])
-        arrays, metrics = train_round(model, x, y, received, message.content["config"],
-                                      context, pid, include_buffers)  # fmt: skip
-        content = RecordDict({"arrays": to_array_record(arrays), "metrics": MetricRecord(metrics)})
+        config = message.content["config"]
+        layout = _layout(message)  # the arrays came packed: the reply goes packed too
+        received = from_array_record(message.content["arrays"], layout)
+        arrays, metrics = train_round(model, x, y, received, config, context, pid,
+                                      include_buffers)  # fmt: skip
+        content = RecordDict({"arrays": to_array_record(arrays, packed=layout is not None),
+                              "metrics": MetricRecord(metrics)})  # fmt: skip
         return Message(content=content, reply_to=message)
 
     @app.evaluate()
     def evaluate(message: Message, context) -> Message:
         pid, (x, y) = partition(context)
         model = build_model(context.run_config)
-        load_arrays(model, from_array_record(message.content["arrays"]), include_buffers)
+        received = from_array_record(message.content["arrays"], _layout(message))
+        load_arrays(model, received, include_buffers)
         metrics = {**evaluate_arrays(model, x, y), "partition-id": pid}
         return Message(content=RecordDict({"metrics": MetricRecord(metrics)}), reply_to=message)
 
     del ArrayRecord
     return app
+
+
+def _layout(message) -> str | None:
+    """The layout (:func:`~abinitio.federated.parameters.layout_of`) a message's config
+    gives for its packed arrays, or None when they travel by name."""
+    config = message.content.config_records.get("config")
+    layout = None if config is None else config.get("layout")
+    return None if layout is None else str(layout)
 
 
 # ---- the ServerApp ---------------------------------------------------------------------
@@ -356,6 +369,9 @@ def make_server_app(build_model, load_test, include_buffers: bool = True, log=pr
             strategy = with_differential_privacy(strategy, noise, float(cfg.get("dp-clip", 1.0)),
                                                  sampled)  # fmt: skip
         guarded = guard(strategy, log=log)
+        # packed (default): one array per dtype on the wire, the layout in the config
+        layout = layout_of(book.arrays()) if str(cfg.get("wire", "packed")) == "packed" else None
+        wire = {} if layout is None else {"layout": layout}
 
         def evaluate_fn(server_round: int, arrays) -> MetricRecord:
             extra = {}
@@ -364,14 +380,16 @@ def make_server_app(build_model, load_test, include_buffers: bool = True, log=pr
                 extra = {"epsilon": gaussian_epsilon(noise, book.done + server_round, delta),
                          "delta": delta}  # fmt: skip
             seen = guarded.rounds[-1] if guarded.rounds else {}
-            metrics = book.evaluate(server_round, from_array_record(arrays), seen, **extra)
+            metrics = book.evaluate(server_round, from_array_record(arrays, layout), seen, **extra)
             return MetricRecord({"loss": metrics["loss"], "accuracy": metrics["accuracy"]})
 
         if book.total - book.done > 0:
-            guarded.start(grid=_PromptGrid(grid), initial_arrays=to_array_record(book.arrays()),
+            initial = to_array_record(book.arrays(), packed=layout is not None)
+            guarded.start(grid=_PromptGrid(grid), initial_arrays=initial,
                           num_rounds=book.total - book.done,
                           timeout=float(cfg.get("round-timeout", 120)),
-                          train_config=ConfigRecord(book.train_config()),
+                          train_config=ConfigRecord({**book.train_config(), **wire}),
+                          evaluate_config=ConfigRecord(wire),
                           evaluate_fn=evaluate_fn)  # fmt: skip
         book.finish()
 
