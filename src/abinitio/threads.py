@@ -17,9 +17,11 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 
-_settings = {"threads": None, "precision": "highest", "deterministic": False, "default": None}
+_settings = {"threads": None, "precision": "highest", "deterministic": False, "default": None,
+             "blas": None}  # "blas": threadpoolctl's BLAS controllers, once found
 
 
 def set_num_threads(n: int) -> None:
@@ -54,6 +56,35 @@ def _default_threads() -> int:
         return len(os.sched_getaffinity(0)) or 1
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def blas_libraries() -> tuple:
+    """threadpoolctl's controllers of the BLAS libraries loaded in this process, found once
+    and kept (each sets its thread count with one C call); () without threadpoolctl."""
+    if _settings.get("blas") is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _settings["blas"] = ()
+        else:
+            blas = ThreadpoolController().select(user_api="blas")
+            _settings["blas"] = tuple(blas.lib_controllers)
+    return _settings["blas"]
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """BLAS on one thread inside the block, as it was after it: for code that runs its own
+    products on several threads at once (:func:`abinitio.ops.parallel.split_reduction`)."""
+    libraries = blas_libraries()
+    before = [library.num_threads for library in libraries]
+    for library in libraries:
+        library.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for library, count in zip(libraries, before):
+            library.set_num_threads(count)
 
 
 def get_num_threads() -> int:

@@ -8,7 +8,7 @@ import pytest
 
 import abinitio as ab
 from abinitio import threads
-from abinitio.ops import parallel, spike
+from abinitio.ops import im2col, parallel, spike
 from abinitio.ops.spike import leaky_layer
 from abinitio.snn import surrogate
 
@@ -209,3 +209,42 @@ def test_a_forked_child_makes_its_own_pool(splits):
         os.waitpid(pid, 0)
         pytest.fail("the forked child hung on the parent's thread pool")
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_large_weight_gradient_is_summed_in_parts_and_blas_threads_come_back(monkeypatch):
+    """The convolution's weight gradient cut between 2 threads (ops.parallel.split_reduction)
+    equals the one-thread sum to rounding, is the same on every run, and leaves BLAS's
+    thread count as it found it."""
+    pytest.importorskip("threadpoolctl")
+    import abinitio.nn.functional as F
+    from abinitio.ops import conv
+
+    rng = np.random.default_rng(0)
+    x = ab.tensor(rng.standard_normal((16, 3, 20, 20), np.float32))
+    w = ab.tensor(rng.standard_normal((8, 3, 3, 3), np.float32), requires_grad=True)
+
+    def weight_grad():
+        w.grad = None
+        F.conv2d(x, w, padding=1).square().sum().backward()
+        return w.grad.numpy()
+
+    monkeypatch.setattr(im2col, "BLOCK_NUMBERS", 1 << 12)  # many blocks to cut
+    monkeypatch.setitem(threads._settings, "threads", 1)
+    one = weight_grad()
+    calls = []
+    original = parallel.split_reduction
+
+    def recording(partial, items, work, min_work):
+        results = original(partial, items, work, min_work)
+        calls.append(len(results))
+        return results
+
+    monkeypatch.setattr(conv, "split_reduction", recording)
+    monkeypatch.setattr(conv, "SPLIT_WEIGHT_GRADIENT", 0)
+    monkeypatch.setitem(threads._settings, "threads", 2)
+    before = [library.num_threads for library in threads.blas_libraries()]
+    two, again = weight_grad(), weight_grad()
+    assert calls == [2, 2]  # the sum did run in two parts
+    np.testing.assert_allclose(two, one, rtol=1e-5, atol=1e-4)
+    np.testing.assert_array_equal(two, again)
+    assert [library.num_threads for library in threads.blas_libraries()] == before

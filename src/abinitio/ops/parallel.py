@@ -28,7 +28,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from abinitio.threads import intra_op_threads
+from abinitio.threads import blas_libraries, intra_op_threads, one_blas_thread
 
 MIN_WORK = 1 << 20  # element operations per thread: about 150 us, 3-5 hand-offs' worth
 
@@ -113,3 +113,30 @@ def elementwise(kernel, passes: int, out, *inputs) -> None:
         kernel(flat_out[s], *(a[s] for a in flat_inputs))
 
     over_batch(part, flat_out.size, flat_out.size * passes)
+
+
+def split_reduction(partial, items: list, work: int, min_work: int) -> list:
+    """``partial(part)`` on consecutive parts of ``items``, one part per thread, each with
+    BLAS on one thread; the partial results in order, for the caller to add up.
+
+    For sums that BLAS cannot spread over cores: BLAS splits a product over the rows and
+    columns of its output, never over the summed axis, so a small result summed over a
+    long axis (a convolution's weight gradient, summed over every output position) runs on
+    one core. Cut the long axis instead. The parts' sums are added in a fixed order, so the
+    result is the same on every run, but not bit-equal to the one-thread sum (rounding).
+    Below ``min_work`` (multiply-adds, measured per use) BLAS's own threads do better, and
+    without threadpoolctl (which sets BLAS's thread count) nothing is split.
+    """
+    threads = min(intra_op_threads(), len(items))
+    if threads <= 1 or work < min_work or not blas_libraries():
+        return [partial(items)]
+    bounds = [len(items) * i // threads for i in range(threads + 1)]
+    parts = [items[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    with one_blas_thread():
+        pool = _executor(threads - 1)
+        futures = [pool.submit(partial, part) for part in parts[:-1]]
+        try:
+            last = partial(parts[-1])
+        finally:
+            results = [future.result() for future in futures]
+    return [*results, last]
