@@ -26,7 +26,7 @@ from abinitio.ops.im2col import (
     windows_are_disjoint,
 )
 from abinitio.ops.parallel import over_outer_axis
-from abinitio.ops.shape import pad, squeeze, stack, unsqueeze
+from abinitio.ops.shape import in_memory_order, memory_order, pad, squeeze, stack, unsqueeze
 from abinitio.tensor import Tensor
 
 
@@ -73,7 +73,7 @@ class MaxPool2d(Function):
             # every pass below reads g beside y and xp: in another memory order (g from a
             # flatten's backward is (N, C, H, W) while a convolution's y lies batch
             # innermost) each is a slow transposing loop; one copy into y's order is faster
-            g = in_layout_of(y, g)
+            g = in_memory_order(g, memory_order(y))
 
         def route(part):  # grad[part] from g[part]; parts of the batch on their own threads
             out, gs = grad[part], g[part]
@@ -86,13 +86,6 @@ class MaxPool2d(Function):
 
         over_outer_axis(route, xp, range(xp.ndim - 2), 4 * y.size * kernel[0] * kernel[1])
         return crop2d(grad, padding, size)
-
-
-def in_layout_of(reference, a):
-    """``a`` copied into an array with ``reference``'s shape and memory order."""
-    out = np.empty_like(reference, dtype=a.dtype)
-    np.copyto(out, a)
-    return out
 
 
 def first_maxima(xp, y, slices):
