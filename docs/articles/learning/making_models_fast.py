@@ -197,6 +197,18 @@ ab.set_num_threads(threads)
 print("bit-equal to one thread:", np.array_equal(split, whole))
 
 # %%
+# Where BLAS's own threads cannot help: a sum over a long axis into a small result. BLAS
+# splits a product over the rows and columns of its output, never over the summed axis,
+# so a convolution's weight gradient, dL/dW^T = sum over output positions of X_p G_p^T (a
+# few hundred by a few dozen, summed over millions of positions), runs on one core.
+# ``parallel.split_reduction`` cuts the positions between the threads instead, each
+# product on one BLAS thread, and adds the partial sums in a fixed order: the same result
+# on every run, equal to the one-thread sum up to rounding. It pays only for large sums
+# (the convolution splits above 2^31 multiply-adds): waking a thread and handing over the
+# GIL cost tens to hundreds of microseconds, and right after a two-thread product BLAS's
+# worker still spins on the other core for a while.
+
+# %%
 # Measure the result the honest way: each framework in a process of its own (a program
 # runs one; in a shared process PyTorch's idle OpenMP workers keep spinning), one driver
 # timing them in interleaved rounds, medians of per-round ratios, at one and at two
